@@ -1,0 +1,198 @@
+"""Background observables: H(z) and cosmological distances.
+
+All distances are computed from one integral over the variable
+:math:`u = a^{1/2} = (1+z)^{-1/2}`, in which the line-of-sight integrand is a
+smooth, bounded function from :math:`z=0` (:math:`u=1`) to :math:`z=\\infty`
+(:math:`u=0`):
+
+.. math::
+
+    \\chi(z) = \\int_0^z \\frac{c\\,dz'}{H(z')}
+             = \\frac{c}{H_0}\\int_{u(z)}^{1} \\frac{2u\\,du}{\\sqrt{u^8 E^2(u^{-2}-1)}},
+
+since :math:`u^8E^2 \\to \\Omega_r + \\Omega_m u^2 + \\dots` stays finite. The
+integral is evaluated by composite Gauss-Legendre quadrature on fixed panels
+in :math:`u`: the panel sums are accumulated once per call, and each
+requested redshift adds one Gauss-Legendre rule over its partial panel. The
+relative quadrature error is below 1e-10 for every registered model in the
+tested parameter ranges (see ``tests/cosmology/test_background.py``).
+
+Units: Mpc and km/s/Mpc; :math:`c` = 299 792.458 km/s.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import constants
+from .models import densities, e2_zp1
+
+#: Number of uniform panels in u on [0, 1].
+N_PANELS = 48
+#: Gauss-Legendre order per (partial) panel.
+GL_ORDER = 8
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(GL_ORDER)
+_GL_X = jnp.asarray(_GL_X)
+_GL_W = jnp.asarray(_GL_W)
+_EDGES = np.linspace(0.0, 1.0, N_PANELS + 1)
+
+
+def _asz(z):
+    return jnp.asarray(z, dtype=jnp.float64)
+
+
+def u8e2(u, p: Mapping):
+    """:math:`u^8 E^2(z)` at :math:`u = (1+z)^{-1/2}` (finite as :math:`u\\to0`)."""
+    u2 = u * u
+    return (u2 * u2) ** 2 * e2_zp1(1.0 / u2, p)
+
+
+def _los_integrand(u, p):
+    """Dimensionless integrand :math:`2u/\\sqrt{u^8E^2}` so that :math:`\\chi = (c/H_0)\\int du\\,(\\cdot)`."""
+    return 2.0 * u / jnp.sqrt(u8e2(u, p))
+
+
+def _gl(f, lo, hi):
+    """Gauss-Legendre rule of :data:`GL_ORDER` on [lo, hi] (broadcast over lo/hi)."""
+    lo = lo[..., None]
+    hi = hi[..., None]
+    half = 0.5 * (hi - lo)
+    x = lo + half * (1.0 + _GL_X)
+    return jnp.sum(_GL_W * f(x), axis=-1) * half[..., 0]
+
+
+def _cumulative_from_one(f):
+    """Panel integrals of f accumulated from u=1 downwards: returns I[i] = ∫_{edge_i}^{1} f."""
+    edges = jnp.asarray(_EDGES)
+    panels = _gl(f, edges[:-1], edges[1:])  # (N_PANELS,)
+    tail = jnp.cumsum(panels[::-1])[::-1]  # ∫ from edge_i to 1, i = 0..N-1
+    return jnp.concatenate([tail, jnp.zeros(1)])
+
+
+def _integral_u_to_one(f, u):
+    """∫_u^1 f(u') du' for an array of u in (0, 1], by panels + one partial-panel GL rule."""
+    tail = _cumulative_from_one(f)
+    idx = jnp.clip(jnp.floor(u * N_PANELS).astype(jnp.int32), 0, N_PANELS - 1)
+    upper = jnp.asarray(_EDGES)[idx + 1]
+    return tail[idx + 1] + _gl(f, u, upper)
+
+
+def hubble_distance(p: Mapping):
+    """:math:`c/H_0` [Mpc]."""
+    return constants.C_KM_S / jnp.asarray(p["H0"], jnp.float64)
+
+
+def expansion_rate(z, p: Mapping):
+    """:math:`E(z) = H(z)/H_0`."""
+    zp1 = 1.0 + _asz(z)
+    return jnp.sqrt(e2_zp1(zp1, p))
+
+
+def hubble(z, p: Mapping):
+    """Hubble rate :math:`H(z) = H_0 E(z)` [km/s/Mpc]."""
+    return jnp.asarray(p["H0"], jnp.float64) * expansion_rate(z, p)
+
+
+def comoving_distance(z, p: Mapping):
+    """Line-of-sight comoving distance :math:`D_C = \\int_0^z c\\,dz'/H(z')` [Mpc]."""
+    z = _asz(z)
+    u = 1.0 / jnp.sqrt(1.0 + z)
+    f = lambda x: _los_integrand(x, p)  # noqa: E731
+    return hubble_distance(p) * _integral_u_to_one(f, u)
+
+
+def _sinc_curvature(y):
+    """:math:`S(y) = \\sinh(\\sqrt y)/\\sqrt y` for y>0, :math:`\\sin(\\sqrt{-y})/\\sqrt{-y}` for y<0,
+    smooth (and with finite gradients) through y = 0."""
+    small = jnp.abs(y) < 1e-4
+    ys = jnp.where(small, 1.0, y)
+    r = jnp.sqrt(jnp.abs(ys))
+    big = jnp.where(ys > 0, jnp.sinh(r) / r, jnp.sin(r) / r)
+    series = 1.0 + y / 6.0 + y * y / 120.0 + y**3 / 5040.0
+    return jnp.where(small, series, big)
+
+
+def comoving_transverse_distance(z, p: Mapping):
+    """Transverse comoving distance :math:`D_M` [Mpc] (Hogg 1999, astro-ph/9905116, eq. 16).
+
+    .. math::
+
+        D_M = D_C\\,S\\!\\left(\\Omega_k D_C^2/D_{H_0}^2\\right),\\quad
+        S(y) = \\sinh\\sqrt y/\\sqrt y\\ (y>0),\\ \\sin\\sqrt{-y}/\\sqrt{-y}\\ (y<0).
+    """
+    dc = comoving_distance(z, p)
+    ok = densities(p).omega_k
+    return dc * _sinc_curvature(ok * (dc / hubble_distance(p)) ** 2)
+
+
+def angular_diameter_distance(z, p: Mapping):
+    """:math:`D_A = D_M/(1+z)` [Mpc]."""
+    return comoving_transverse_distance(z, p) / (1.0 + _asz(z))
+
+
+def luminosity_distance(z, p: Mapping):
+    """:math:`D_L = (1+z) D_M` [Mpc]."""
+    return comoving_transverse_distance(z, p) * (1.0 + _asz(z))
+
+
+def hubble_distance_z(z, p: Mapping):
+    """:math:`D_H(z) = c/H(z)` [Mpc]."""
+    return constants.C_KM_S / hubble(z, p)
+
+
+def volume_averaged_distance(z, p: Mapping):
+    """:math:`D_V = [z D_M^2 D_H]^{1/3}` [Mpc] (Eisenstein et al. 2005, astro-ph/0501171)."""
+    z = _asz(z)
+    dm = comoving_transverse_distance(z, p)
+    return jnp.cbrt(z * dm**2 * hubble_distance_z(z, p))
+
+
+def distance_modulus(z, p: Mapping, z_hel=None):
+    """Distance modulus :math:`\\mu = 5\\log_{10}[(1+z_{hel}) D_M(z)/{\\rm Mpc}] + 25`.
+
+    Args:
+        z: cosmological (CMB-frame) redshift used for :math:`D_M`.
+        p: parameter dict.
+        z_hel: heliocentric redshift for the :math:`(1+z)` factor (default: ``z``).
+    """
+    z = _asz(z)
+    zh = z if z_hel is None else _asz(z_hel)
+    return 5.0 * jnp.log10((1.0 + zh) * comoving_transverse_distance(z, p)) + 25.0
+
+
+def sound_speed_integrand(u, p: Mapping, obh2):
+    """Integrand of :math:`r_s` in u: :math:`2u/(\\sqrt{u^8E^2}\\sqrt{3(1+R_0u^2)})`, :math:`R_0=3\\omega_b/(4\\omega_\\gamma)`."""
+    d = densities(p)
+    r0 = 0.75 * obh2 / (d.omega_gamma * d.h**2)
+    return _los_integrand(u, p) / jnp.sqrt(3.0 * (1.0 + r0 * u * u))
+
+
+def sound_horizon(z, p: Mapping, a_min=0.0):
+    """Comoving sound horizon :math:`r_s(z) = \\int_z^\\infty c_s\\,dz'/H(z')` [Mpc].
+
+    .. math::
+
+        c_s = \\frac{c}{\\sqrt{3(1+R_b)}},\\qquad R_b = \\frac{3\\omega_b}{4\\omega_\\gamma(1+z)},
+
+    using the model's own :math:`H(z)` (Eisenstein & Hu 1998, astro-ph/9709112, eq. 6).
+
+    Args:
+        z: redshift(s).
+        p: parameter dict (needs ``Obh2``).
+        a_min: lower scale-factor limit of the integral (0 = from the Big Bang;
+            CAMB starts at 1e-9, which removes ~2e-6 of r_s).
+    """
+    z = _asz(z)
+    obh2 = jnp.asarray(p["Obh2"], jnp.float64)
+    f = lambda x: sound_speed_integrand(x, p, obh2)  # noqa: E731
+    u = 1.0 / jnp.sqrt(1.0 + z)
+    total = _integral_u_to_one(f, jnp.zeros_like(u))
+    rest = _integral_u_to_one(f, u)
+    head = total - rest
+    if a_min:
+        head = head - _gl(f, jnp.zeros_like(u), jnp.full_like(u, np.sqrt(a_min)))
+    return hubble_distance(p) * head
