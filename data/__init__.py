@@ -1,0 +1,1 @@
+"""Values transcribed from published papers and the registry of release data files (shipped as ``pbufjax.tables``)."""
