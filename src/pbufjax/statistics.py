@@ -1,0 +1,263 @@
+"""Fit statistics: Gaussian χ², degrees of freedom, information criteria.
+
+Conventions (stated once, used by every fit):
+
+* :math:`\\chi^2 = r^T C^{-1} r`, :math:`r` = prediction − observation, computed
+  with the Cholesky factor :math:`C = L L^T` (:math:`\\chi^2 = |L^{-1} r|^2`),
+  never with an explicit inverse.
+* :math:`N` = number of data points of the datasets used, :math:`k` = number of
+  free parameters, DOF = :math:`N - k`.
+* :math:`\\mathrm{AIC} = \\chi^2_{min} + 2k` (Akaike 1974; for a Gaussian
+  likelihood :math:`-2\\ln L_{max} = \\chi^2_{min}` + a constant that cancels in
+  every comparison on the same data), :math:`\\mathrm{BIC} = \\chi^2_{min} + k\\ln N`
+  (Schwarz 1978). See Liddle 2007, arXiv:astro-ph/0701113, for their use in
+  cosmology.
+* p-value = :math:`P(\\chi^2_{\\rm DOF} \\ge \\chi^2_{min})`, the survival function of
+  the χ² distribution; undefined (NaN) when DOF ≤ 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "chi2_generic",
+    "compute_dof",
+    "compute_metrics",
+    "delta_aic",
+    "delta_bic",
+    "n_data_points",
+    "information_criteria",
+]
+
+
+def _as_vector(values: Any, keys: Sequence[str] | None, what: str):
+    import jax.numpy as jnp
+
+    if isinstance(values, Mapping):
+        if keys is None:
+            keys = list(values)
+        missing = [k for k in keys if k not in values]
+        if missing:
+            raise KeyError(f"{what} lack the key(s) {missing}; they have: {', '.join(map(str, values))}")
+        parts = [jnp.atleast_1d(jnp.asarray(values[k], dtype=jnp.float64)).ravel() for k in keys]
+        return jnp.concatenate(parts), list(keys)
+    return jnp.atleast_1d(jnp.asarray(values, dtype=jnp.float64)).ravel(), keys
+
+
+def chi2_generic(predictions: Any, observations: Any, covariance: Any):
+    """Gaussian :math:`\\chi^2 = r^T C^{-1} r` with :math:`r` = predictions − observations.
+
+    Solved with the Cholesky factor (:math:`\\chi^2 = |L^{-1} r|^2`, :math:`C = LL^T`),
+    without forming :math:`C^{-1}`. Works on concrete values and inside
+    ``jax.jit``/``grad``/``vmap`` (predictions may be traced).
+
+    Args:
+        predictions: dict name → value (scalar or array) or an array.
+        observations: dict with the same keys (their order defines the data
+            vector) or an array of the same length.
+        covariance: (N, N) symmetric positive-definite matrix in that order, or an
+            (N,) vector of variances (a diagonal covariance, stated explicitly).
+
+    Returns:
+        χ² (a 0-d float64 array; ``float()`` it for a Python number).
+
+    Raises:
+        KeyError: a key of ``observations`` is missing from ``predictions``.
+        ValueError: shapes do not match, or a concrete covariance is not
+            positive definite.
+
+    Example:
+        >>> float(chi2_generic({"R": 1.75, "l_A": 301.8}, {"R": 1.74, "l_A": 301.9},
+        ...                    np.diag([0.0046**2, 0.09**2])))  # doctest: +ELLIPSIS
+        5.9...
+    """
+    import jax
+    import jax.numpy as jnp
+    from jax.scipy.linalg import solve_triangular
+
+    keys = list(observations) if isinstance(observations, Mapping) else None
+    obs, keys = _as_vector(observations, keys, "observations")
+    pred, _ = _as_vector(predictions, keys, "predictions")
+    if pred.shape != obs.shape:
+        raise ValueError(f"predictions have {pred.shape[0]} values but observations have {obs.shape[0]}")
+    cov = jnp.asarray(covariance, dtype=jnp.float64)
+    n = obs.shape[0]
+    r = pred - obs
+    if cov.ndim == 1:
+        if cov.shape[0] != n:
+            raise ValueError(f"variance vector has {cov.shape[0]} entries, expected {n}")
+        return jnp.sum(r * r / cov)
+    if cov.shape != (n, n):
+        raise ValueError(f"covariance has shape {tuple(cov.shape)}, expected ({n}, {n})")
+    chol = jnp.linalg.cholesky(cov)
+    if not isinstance(chol, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(chol))):
+        raise ValueError("covariance is not symmetric positive definite (Cholesky factorization failed)")
+    w = solve_triangular(chol, r, lower=True)
+    return jnp.sum(w * w)
+
+
+_N_CACHE: dict[str, int] = {}
+
+
+def n_data_points(datasets: Iterable[str] | Mapping[str, int] | str) -> dict[str, int]:
+    """Number of data points per dataset.
+
+    Args:
+        datasets: dataset names (aliases allowed, a comma-separated string too) or
+            a mapping name → number of points (returned as is, checked).
+
+    Returns:
+        dict name → N (names as given).
+
+    Raises:
+        KeyError: unknown dataset.
+        ValueError: a negative or non-integer count.
+    """
+    if isinstance(datasets, Mapping):
+        out = {}
+        for name, n in datasets.items():
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+                raise ValueError(f"number of data points of {name!r} must be an integer >= 0, got {n!r}")
+            out[name] = int(n)
+        return out
+    if isinstance(datasets, str):
+        datasets = [s.strip() for s in datasets.split(",") if s.strip()]
+    out = {}
+    for name in datasets:
+        if name not in _N_CACHE:
+            from .datasets import load_dataset
+
+            data = load_dataset(name)
+            meta = data.get("metadata", {}) if isinstance(data, Mapping) else {}
+            n = meta.get("n_points")
+            if n is None:
+                obs = data["observations"]
+                if isinstance(obs, Mapping):
+                    n = sum(int(np.size(v)) for v in obs.values())
+                else:
+                    n = int(np.size(obs))
+            _N_CACHE[name] = int(n)
+        out[name] = _N_CACHE[name]
+    return out
+
+
+def _check_n_params(n_params: Any) -> int:
+    if isinstance(n_params, bool) or not isinstance(n_params, numbers.Integral):
+        raise TypeError(f"n_params must be an integer, got {type(n_params).__name__} ({n_params!r})")
+    if n_params < 0:
+        raise ValueError(f"n_params must be >= 0, got {n_params}")
+    return int(n_params)
+
+
+def compute_dof(datasets: Iterable[str] | Mapping[str, int] | int, n_params: int) -> int:
+    """Degrees of freedom :math:`N - k`.
+
+    Args:
+        datasets: dataset names, a mapping name → number of points, or the total
+            number of points N as an int.
+        n_params: number of free parameters k.
+
+    Returns:
+        :math:`N - k` (may be ≤ 0 for a fit with more parameters than data; the
+        metrics then report the p-value and reduced χ² as NaN).
+
+    Raises:
+        KeyError: unknown dataset. TypeError/ValueError: bad ``n_params``.
+    """
+    k = _check_n_params(n_params)
+    if isinstance(datasets, numbers.Integral) and not isinstance(datasets, bool):
+        n = int(datasets)
+    else:
+        n = sum(n_data_points(datasets).values())
+    return n - k
+
+
+def information_criteria(chi2: float, n_params: int, n_data: int) -> dict[str, float]:
+    """AIC and BIC: :math:`\\chi^2 + 2k` and :math:`\\chi^2 + k\\ln N`."""
+    k = _check_n_params(n_params)
+    chi2 = float(chi2)
+    bic = chi2 + k * math.log(n_data) if n_data > 0 else float("nan")
+    return {"aic": chi2 + 2.0 * k, "bic": bic}
+
+
+def compute_metrics(chi2: float, n_params: int, datasets: Iterable[str] | Mapping[str, int] | int) -> dict[str, Any]:
+    """Fit statistics: total χ², AIC, BIC, DOF, p-value, reduced χ².
+
+    Args:
+        chi2: minimum (or evaluated) total χ².
+        n_params: number of free parameters k.
+        datasets: dataset names, a mapping name → N, or the total N.
+
+    Returns:
+        MetricsDict ``{"total_chi2", "aic", "bic", "dof", "p_value",
+        "reduced_chi2", "n_data", "n_params"}``. A non-finite χ² gives non-finite
+        criteria and a NaN p-value; DOF ≤ 0 gives NaN p-value and reduced χ².
+
+    Raises:
+        KeyError: unknown dataset. TypeError/ValueError: bad ``n_params`` or ``chi2``.
+
+    Example:
+        >>> m = compute_metrics(10.3, 2, {"desi_dr2": 13})
+        >>> m["dof"], round(m["aic"], 1)
+        (11, 14.3)
+    """
+    from scipy import stats
+
+    if isinstance(chi2, (str, bytes)) or isinstance(chi2, bool):
+        raise TypeError(f"chi2 must be a number, got {type(chi2).__name__}")
+    chi2 = float(np.asarray(chi2))
+    k = _check_n_params(n_params)
+    if isinstance(datasets, numbers.Integral) and not isinstance(datasets, bool):
+        n = int(datasets)
+    else:
+        n = sum(n_data_points(datasets).values())
+    dof = n - k
+    ic = information_criteria(chi2, k, n)
+    finite = math.isfinite(chi2)
+    if dof > 0 and finite:
+        p_value = float(stats.chi2.sf(chi2, dof))
+        reduced = chi2 / dof
+    else:
+        p_value = float("nan")
+        reduced = float("nan")
+        if dof <= 0:
+            logger.warning("fit has %d free parameters for %d data points (DOF = %d): p-value undefined", k, n, dof)
+    return {
+        "total_chi2": chi2,
+        "aic": ic["aic"],
+        "bic": ic["bic"],
+        "dof": int(dof),
+        "p_value": p_value,
+        "reduced_chi2": reduced,
+        "n_data": int(n),
+        "n_params": k,
+    }
+
+
+def delta_aic(aic1: float, aic2: float) -> float:
+    """:math:`\\Delta\\mathrm{AIC} = \\mathrm{AIC}_1 - \\mathrm{AIC}_2`.
+
+    Negative values favour model 1. On the Jeffreys-like scale of Burnham &
+    Anderson (2002): |ΔAIC| < 2 no preference, 4–7 considerably less support for
+    the disfavoured model, > 10 essentially none.
+
+    Raises:
+        TypeError: a non-numeric argument.
+    """
+    for name, v in (("aic1", aic1), ("aic2", aic2)):
+        if isinstance(v, (str, bytes, bool)) or not isinstance(v, (numbers.Real, np.generic, np.ndarray)):
+            raise TypeError(f"{name} must be a number, got {type(v).__name__} ({v!r})")
+    return float(aic1) - float(aic2)
+
+
+def delta_bic(bic1: float, bic2: float) -> float:
+    """:math:`\\Delta\\mathrm{BIC} = \\mathrm{BIC}_1 - \\mathrm{BIC}_2` (negative favours model 1)."""
+    return delta_aic(bic1, bic2)
