@@ -451,6 +451,14 @@ def _check_datasets(names: Sequence[str]) -> list[str]:
     return list(names)
 
 
+def _preload_datasets(names: Sequence[str]) -> None:
+    """Load (and cache) every dataset now, so a missing or corrupt file is reported before any fit."""
+    from . import datasets
+
+    for name in names:
+        datasets.load_dataset(name)
+
+
 def _model_parameters(model: str) -> list[str]:
     from . import parameter
 
@@ -549,6 +557,7 @@ def resolve_fit_settings(args) -> dict[str, Any]:
             f"aliases: {', '.join(dsmod.ALIASES)})"
         )
     datasets = _check_datasets(datasets)
+    _preload_datasets(datasets)
     mode = args.mode or cfg["mode"] or "joint"
 
     cli_opt = {
@@ -606,7 +615,7 @@ def resolve_fit_settings(args) -> dict[str, Any]:
         if optimizer_config["method"] not in names:
             raise UsageError(f"unknown optimizer {optimizer_config['method']!r}; valid optimizers: {', '.join(names)}")
     options = dict(optimizer_config.get("options") or {})
-    if opt["convergence_tolerance"] is not None:
+    if opt.get("convergence_tolerance") is not None:
         options.setdefault("tol", opt["convergence_tolerance"])
     if args.maxiter is not None:
         options["maxiter"] = args.maxiter
@@ -1012,13 +1021,14 @@ def cmd_store_repair(args) -> int:
 
 def cmd_integrity(args) -> int:
     _set_data_dir(args)
-    from . import integrity, parameter
+    from . import parameter
 
     model = _check_model(args.model or DEFAULT_MODEL)
     datasets = _check_datasets(_name_list(args.datasets) or [])
     overrides = {} if args.no_precomputed else _store(args).get_stored_parameters(model)
     overrides.update(_parse_set(args.set, model))
     params = parameter.build_params(model, overrides)
+    from . import integrity
     with _progress("running the integrity suite", not args.quiet and not args.json):
         report = integrity.run_integrity_suite(params, datasets)
     passed = _integrity_passed(report)
@@ -1060,17 +1070,38 @@ def _integrity_text(report: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _configure_logging(args) -> None:
+@contextlib.contextmanager
+def _session(args):
+    """Logging to stderr for one command, undone afterwards (``main`` may run in-process)."""
     level = logging.WARNING
     verbose = getattr(args, "verbose", 0) or 0
     if verbose == 1:
         level = logging.INFO
     elif verbose >= 2 or getattr(args, "debug", False):
         level = logging.DEBUG
-    logging.basicConfig(level=level, format="pbufjax: %(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    pkg = logging.getLogger("pbufjax")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pbufjax: %(levelname)s: %(message)s"))
+    saved = (pkg.level, pkg.propagate)
+    saved_env = os.environ.get("PBUFJAX_DATA_DIR")
+    pkg.addHandler(handler)
+    pkg.setLevel(level)
+    pkg.propagate = False
+    jax_logger = logging.getLogger("jax")
+    jax_level = jax_logger.level
     if level > logging.DEBUG:
-        for noisy in ("jax", "absl"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+        jax_logger.setLevel(logging.ERROR)  # e.g. "no GPU found" notices
+    try:
+        yield
+    finally:
+        jax_logger.setLevel(jax_level)
+        pkg.removeHandler(handler)
+        pkg.setLevel(saved[0])
+        pkg.propagate = saved[1]
+        if saved_env is None:
+            os.environ.pop("PBUFJAX_DATA_DIR", None)
+        else:
+            os.environ["PBUFJAX_DATA_DIR"] = saved_env
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1088,8 +1119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        _configure_logging(args)
-        return int(args.handler(args))
+        with _session(args):
+            return int(args.handler(args))
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     except KeyboardInterrupt:
