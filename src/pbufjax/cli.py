@@ -375,8 +375,6 @@ def _fmt(x: Any, digits: int = 6) -> str:
         return str(x)
     if not math.isfinite(f):
         return str(f)
-    if f != 0 and (abs(f) < 1e-3 or abs(f) >= 1e6):
-        return f"{f:.{digits - 1}e}"
     return f"{f:.{digits}g}"
 
 
@@ -1050,21 +1048,36 @@ def _integrity_passed(report: Mapping[str, Any]) -> bool:
 
 
 def _integrity_text(report: Mapping[str, Any]) -> str:
-    try:
-        from .logging_utils import format_integrity_report  # optional helper
+    """Readable table of :func:`pbufjax.integrity.run_integrity_suite`'s report."""
+    def ok(v: Any) -> str:
+        return "pass" if v is True else ("FAIL" if v is False else str(v))
 
-        return format_integrity_report(report)
-    except (ImportError, AttributeError, Exception):
-        pass
     rows = []
+    h = report.get("h_ratios")
+    if isinstance(h, Mapping):
+        rows.append(["H(z) vs closed form", ok(h.get("passed")),
+                     f"max deviation {_fmt(h.get('max_deviation'))} (tolerance {_fmt(h.get('tolerance'))})"])
+    rec = report.get("recombination")
+    if isinstance(rec, Mapping):
+        rows.append(["recombination z*", ok(rec.get("passed")),
+                     f"z* = {_fmt(rec.get('z_star'))}, expected {_fmt(rec.get('expected'))} ± {_fmt(rec.get('tolerance'))}"])
+    cov = report.get("covariance")
+    if isinstance(cov, Mapping):
+        for name, info in cov.items():
+            if isinstance(info, Mapping):
+                rows.append([f"covariance {name}", ok(info.get("passed")),
+                             f"n = {info.get('n')}, min eigenvalue {_fmt(info.get('min_eigenvalue'))}, "
+                             f"condition number {_fmt(info.get('condition_number'))}"])
+    known = {"h_ratios", "recombination", "covariance", "overlaps", "warnings", "passed", "config"}
     for name, value in report.items():
-        if isinstance(value, Mapping):
-            status = value.get("passed", value.get("status", ""))
-            detail = value.get("message", "")
-            rows.append([name, status, detail])
-        else:
-            rows.append([name, value, ""])
-    return format_table(["check", "result", "detail"], rows)
+        if name not in known:
+            status = value.get("passed", "") if isinstance(value, Mapping) else value
+            rows.append([name, ok(status), ""])
+    lines = [format_table(["check", "result", "detail"], rows)]
+    for w in report.get("warnings") or []:
+        lines.append(f"warning: {w}")
+    lines.append(f"overall: {'pass' if _integrity_passed(report) else 'FAIL'}")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------
