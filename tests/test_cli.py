@@ -384,3 +384,114 @@ def test_integrity_command(run):
     assert "overlap" in out  # DESI DR2 + BOSS DR12 is flagged
     code, out, _ = run("integrity", "--json", "--datasets", "cmb")
     assert code == 0 and json.loads(out)["passed"] is True
+
+
+# ---------------------------------------------------------------------------
+# the fit command's own logic, on a stand-in engine (store updates, exit codes, output)
+
+
+class FakeEngine:
+    """Records run_fit calls; returns a ResultsDict-shaped answer with a chosen status."""
+
+    def __init__(self, status="success"):
+        self.status = status
+        self.calls = []
+
+    def run_fit(self, model, datasets_list, mode="joint", overrides=None, optimizer_config=None, optimization_params=None):
+        import numpy as np
+
+        from pbufjax.parameter import get_defaults
+
+        self.calls.append(dict(model=model, datasets=datasets_list, mode=mode, overrides=overrides,
+                               optimizer_config=optimizer_config, optimization_params=optimization_params))
+        params = {**get_defaults(model), **(overrides or {})}
+        for i, name in enumerate(optimization_params or []):
+            params[name] = params[name] * (1.0 + 0.01 * (i + 1))
+        result = {
+            "params": params,
+            "results": {d: {"chi2": 1.5, "residuals": np.zeros(3)} for d in datasets_list},
+            "metrics": {"total_chi2": 1.5 * len(datasets_list), "aic": 9.0, "bic": 10.0, "dof": 3, "p_value": 0.5,
+                        "reduced_chi2": 0.5},
+            "uncertainties": {p: 0.1 for p in optimization_params or []},
+        }
+        if optimization_params:
+            result["optimization"] = {"convergence_status": self.status, "chi2_improvement": 2.0, "method": "minimize"}
+        return result
+
+
+@pytest.fixture
+def fake_engine(monkeypatch):
+    import types
+
+    import pbufjax
+
+    fake = FakeEngine()
+    module = types.ModuleType("pbufjax.engine")
+    module.run_fit = fake.run_fit
+    monkeypatch.setitem(sys.modules, "pbufjax.engine", module)
+    monkeypatch.setattr(pbufjax, "engine", module, raising=False)
+    return fake
+
+
+def test_fit_stores_converged_optimization_and_feeds_next_fit(run, fake_engine, tmp_path):
+    code, out, err = run("fit-cmb", "--model", "pbuf", "--optimize", "k_sat,H0", "--json", "--output", tmp_path / "o" / "r.json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["run"]["store"]["stored"] is True
+    assert json.loads((tmp_path / "o" / "r.json").read_text())["params"] == doc["params"]
+    store = OptimizedParameterStore(tmp_path / "store")
+    stored = store.get_stored_parameters("pbuf")
+    assert stored == {"k_sat": pytest.approx(0.9762 * 1.01), "H0": pytest.approx(67.4 * 1.02)}
+    rec = store.get_optimization_history("pbuf")[-1]
+    assert rec["dataset"] == "cmb" and rec["chi2_improvement"] == 2.0 and rec["convergence_status"] == "success"
+    assert rec["metadata"]["optimizer"] == "minimize" and rec["metadata"]["final_chi2"] == 1.5
+    # the next fit starts from the stored values
+    code, out, err = run("fit-bao", "--model", "pbuf")
+    assert code == 0, err
+    assert fake_engine.calls[-1]["overrides"] == stored
+    assert fake_engine.calls[-1]["optimization_params"] is None
+    assert "(store)" in out and "evaluated at fixed parameters" in out
+
+
+def test_fit_not_converged_exits_1_and_stores_nothing(run, fake_engine, tmp_path):
+    fake_engine.status = "max_iter"
+    code, out, err = run("fit-cmb", "--optimize", "H0,Om0")
+    assert code == 1
+    assert "did not converge (status: max_iter)" in err and "DID NOT CONVERGE" in out
+    assert not (tmp_path / "store" / "lcdm_defaults.json").exists()
+
+
+@pytest.mark.parametrize("flag, reason", [("--dry-run", "dry run"), ("--no-save", "save_results is false")])
+def test_fit_dry_run_and_no_save_store_nothing(run, fake_engine, tmp_path, flag, reason):
+    code, out, err = run("fit-cmb", "--optimize", "H0", flag)
+    assert code == 0, err
+    assert f"store not updated: {reason}" in out
+    assert not (tmp_path / "store" / "lcdm_defaults.json").exists()
+
+
+def test_fit_individual_mode_does_not_store(run, fake_engine, tmp_path):
+    code, out, err = run("fit", "--datasets", "cmb,bao", "--mode", "individual", "--optimize", "H0")
+    assert code == 0, err
+    assert "individual mode" in out and fake_engine.calls[-1]["mode"] == "individual"
+    assert not (tmp_path / "store" / "lcdm_defaults.json").exists()
+
+
+def test_fit_passes_optimizer_settings(run, fake_engine, tmp_path):
+    conf = tmp_path / "c.json"
+    conf.write_text(json.dumps({"optimizer": {"method": "lbfgs", "options": {"maxiter": 50}},
+                                "optimization": {"convergence_tolerance": 1e-7, "covariance_scaling": 1.2}}))
+    code, _, err = run("fit-cmb", "--optimize", "H0", "--config", conf, "--maxiter", "300")
+    assert code == 0, err
+    oc = fake_engine.calls[-1]["optimizer_config"]
+    assert oc["method"] == "lbfgs" and oc["options"] == {"maxiter": 300, "tol": 1e-7}
+    assert oc["covariance_scaling"] == 1.2
+    code, _, _ = run("fit-cmb", "--optimize", "H0", "--config", conf, "--optimizer", "minimize", "--cov-scale", "1.5")
+    oc = fake_engine.calls[-1]["optimizer_config"]
+    assert oc["method"] == "minimize" and oc["covariance_scaling"] == 1.5
+
+
+def test_fit_table_output(run, fake_engine):
+    code, out, _ = run("fit-cmb", "--model", "pbuf", "--optimize", "k_sat")
+    assert code == 0
+    assert "optimized k_sat" in out and "converged" in out
+    assert "k_sat" in out and "cmb" in out and "stored k_sat as pbuf defaults" in out
