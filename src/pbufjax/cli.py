@@ -226,12 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``pbufjax`` argument parser."""
     from . import __version__
 
+    top_epilog = (
+        "Run 'pbufjax COMMAND --help' for the options of a command.\n"
+        "Precedence of settings: command line > --config file > parameter store > model defaults.\n"
+        "Exit codes: 0 success, 1 not converged / check failed, 2 bad usage or input, 3 internal error."
+    )
     parser = _Parser(
         prog="pbufjax",
         description="Differentiable background-cosmology fits (ΛCDM, wCDM, w0waCDM, PBUF) to CMB priors, BAO and SN Ia.",
-        epilog="Run 'pbufjax COMMAND --help' for the options of a command.\n"
-        "Precedence of settings: command line > --config file > parameter store > model defaults.\n"
-        "Exit codes: 0 success, 1 not converged / check failed, 2 bad usage or input, 3 internal error.",
+        lazy_epilog=lambda: "\n\n".join([_models_epilog(), _datasets_epilog(), top_epilog]),
     )
     parser.add_argument("-V", "--version", action="version", version=f"pbufjax {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -265,14 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_data_verify)
 
     # store
-    pstore = sub.add_parser("store", help="inspect, export and repair the optimized-parameter store", description="The optimized-parameter store.")
+    pstore = sub.add_parser("store", help="inspect, export and repair the optimized-parameter store", description="The optimized-parameter store (--store-dir, else $PBUFJAX_STORE_DIR, else ./optimization_results).", lazy_epilog=_models_epilog)
     ssub = pstore.add_subparsers(dest="store_command", metavar="ACTION", parser_class=_Parser)
     ssub.required = True
-    p = ssub.add_parser("show", help="stored optimized values per model")
+    p = ssub.add_parser("show", help="stored optimized values per model", lazy_epilog=_models_epilog)
     p.add_argument("--model", metavar="M", help="only this model")
     _add_common(p, data=False)
     p.set_defaults(handler=cmd_store_show)
-    p = ssub.add_parser("history", help="optimization records, oldest first")
+    p = ssub.add_parser("history", help="optimization records, oldest first", lazy_epilog=_models_epilog)
     p.add_argument("--model", metavar="M", help="only this model")
     p.add_argument("--limit", type=_positive_int, metavar="N", help="only the last N records")
     _add_common(p, data=False)
@@ -281,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", default=None, help="destination (default reports/optimization_summary.json)")
     _add_common(p, data=False)
     p.set_defaults(handler=cmd_store_export)
-    p = ssub.add_parser("consistency", help="divergence of the shared parameters (H0, Om0, Obh2, ns) across models")
+    p = ssub.add_parser("consistency", help="divergence of the shared parameters (H0, Om0, Obh2, ns) across models", lazy_epilog=_models_epilog)
     p.add_argument("--models", metavar="A,B", help="models to compare (default lcdm, pbuf and every stored model)")
     _add_common(p, data=False)
     p.set_defaults(handler=cmd_store_consistency)
