@@ -340,12 +340,12 @@ def _validate_history_doc(doc: Any, path: Path) -> dict:
 
 
 def resolve_store_dir(store_dir: str | os.PathLike | None = None) -> Path:
-    """Store folder: ``store_dir``, else ``$PBUFJAX_STORE_DIR``, else ``./optimization_results``."""
+    """Store folder (absolute): ``store_dir``, else ``$PBUFJAX_STORE_DIR``, else ``./optimization_results``."""
     if store_dir is not None and str(store_dir) != "":
-        return Path(store_dir).expanduser()
+        return Path(store_dir).expanduser().absolute()
     env = os.environ.get(STORE_DIR_ENV, "").strip()
     if env:
-        return Path(env).expanduser()
+        return Path(env).expanduser().absolute()
     return Path.cwd() / DEFAULT_STORE_DIRNAME
 
 
