@@ -93,17 +93,52 @@ _BAO_CODES = {name: i for i, name in enumerate(_datasets.BAO_QUANTITIES)}
 
 
 class _Context:
-    """Lazily computed quantities of one parameter dict (one trace; never cached across calls)."""
+    """Quantities of one parameter dict shared by several blocks, computed once per evaluation.
 
-    def __init__(self, p: Mapping[str, Any]):
+    All blocks' redshifts are concatenated at build time, so :math:`D_M(z)` and
+    :math:`H(z)` take one call each (one set of quadrature panel sums) per evaluation.
+    Nothing is cached across calls.
+    """
+
+    def __init__(self, p: Mapping[str, Any], z_dm: np.ndarray, z_h: np.ndarray):
         self.p = p
+        self._z_dm = z_dm
+        self._z_h = z_h
         self._derived = None
+        self._dm = None
+        self._h = None
 
     @property
     def derived(self) -> dict:
         if self._derived is None:
             self._derived = _cmb.derived(self.p)
         return self._derived
+
+    def dm(self, sl: slice):
+        if self._dm is None:
+            self._dm = _bg.comoving_transverse_distance(jnp.asarray(self._z_dm), self.p)
+        return self._dm[sl]
+
+    def hubble(self, sl: slice):
+        if self._h is None:
+            self._h = _bg.hubble(jnp.asarray(self._z_h), self.p)
+        return self._h[sl]
+
+
+def _layout(blocks) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate the blocks' redshift requests; give each block its slices."""
+    z_dm, z_h = [], []
+    n_dm = n_h = 0
+    for b in blocks:
+        zd, zh = b.z_dm(), b.z_h()
+        b._dm_slice = slice(n_dm, n_dm + zd.size)
+        b._h_slice = slice(n_h, n_h + zh.size)
+        n_dm += zd.size
+        n_h += zh.size
+        z_dm.append(zd)
+        z_h.append(zh)
+    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
+    return cat(z_dm), cat(z_h)
 
 
 def _whitening(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +172,14 @@ class _Block:
         self.n = self.observations.size
         self.chol, self.whitening = _whitening(data["covariance"], scale)
         self._w = jnp.asarray(self.whitening)
+
+    def z_dm(self) -> np.ndarray:
+        """Redshifts at which the block needs :math:`D_M`."""
+        return np.zeros(0)
+
+    def z_h(self) -> np.ndarray:
+        """Redshifts at which the block needs :math:`H`."""
+        return np.zeros(0)
 
     # model vector + extra predictions (jnp, traceable)
     def predict(self, p, ctx: _Context) -> tuple[jnp.ndarray, dict]:  # pragma: no cover - abstract
@@ -187,10 +230,15 @@ class _BAOBlock(_Block):
         self.rd_fid = np.ones(self.n) if rdfid is None else np.where(np.isfinite(rdfid), rdfid, 1.0)
         self.z_unique, self.z_index = np.unique(self.redshifts, return_inverse=True)
 
+    def z_dm(self):
+        return self.z_unique
+
+    def z_h(self):
+        return self.z_unique
+
     def predict(self, p, ctx):
-        zu = jnp.asarray(self.z_unique)
-        dm_u = _bg.comoving_transverse_distance(zu, p)
-        h_u = _bg.hubble(zu, p)
+        dm_u = ctx.dm(self._dm_slice)
+        h_u = ctx.hubble(self._h_slice)
         rd = ctx.derived["r_drag"]
         z = jnp.asarray(self.redshifts)
         dm = dm_u[self.z_index]
@@ -229,17 +277,21 @@ class _SNBlock(_Block):
         self._u = jnp.asarray(self.ones_w)
         self.E = float(self.ones_w @ self.ones_w)  # 1^T C^-1 1
 
-    def mu_theory(self, p):
-        mu = _bg.distance_modulus(jnp.asarray(self.z_cmb), p, jnp.asarray(self.z_hel))
+    def z_dm(self):
+        return self.z_cmb
+
+    def mu_theory(self, p, ctx):
+        """:math:`\\mu_{th} = 5\\log_{10}[(1+z_{hel})D_M(z_{cmb})/{\\rm Mpc}] + 25` (calibrators: ``CEPH_DIST``)."""
+        mu = 5.0 * jnp.log10((1.0 + jnp.asarray(self.z_hel)) * ctx.dm(self._dm_slice)) + 25.0
         if self.is_calibrator is not None:
             mu = jnp.where(jnp.asarray(self.is_calibrator), jnp.asarray(self.ceph_dist), mu)
         return mu
 
     def predict(self, p, ctx):  # model vector without the offset
-        return self.mu_theory(p), {}
+        return self.mu_theory(p, ctx), {}
 
     def chi2(self, p, ctx, obs):
-        mu = self.mu_theory(p)
+        mu = self.mu_theory(p, ctx)
         r = obs - mu
         if self.explicit_offset:
             offset = jnp.asarray(p["M_B"], jnp.float64)
@@ -299,7 +351,8 @@ def _run_block(kind: Sequence[str], params: Mapping[str, Any], data: Mapping[str
         raise ValueError(f"{fname}: dataset {data.get('name')!r} has dataset_type {dtype!r}, expected one of {list(kind)}")
     kw = {"explicit_offset": "M_B" in params} if dtype == "sn" else {}
     block = _make_block(data, **kw)
-    chi2, pred = block.chi2(params, _Context(params), jnp.asarray(block.observations))
+    ctx = _Context(params, *_layout([block]))
+    chi2, pred = block.chi2(params, ctx, jnp.asarray(block.observations))
     return chi2, pred
 
 
@@ -448,6 +501,7 @@ class Likelihood:
     def __init__(self, model, blocks, free_params, base_params, covariance_scaling):
         self.model = model
         self._blocks = tuple(blocks)
+        self._z_dm, self._z_h = _layout(self._blocks)
         self.datasets = tuple(b.name for b in self._blocks)
         self.free_params = tuple(free_params)
         self.base_params = dict(base_params)
@@ -503,7 +557,7 @@ class Likelihood:
         ok = self._physical(self.params(theta))
         safe = jnp.where(ok, theta, jnp.asarray(self._theta0))
         q = self.params(safe)
-        ctx = _Context(q)
+        ctx = _Context(q, self._z_dm, self._z_h)
         chi2s, preds = {}, {}
         for b in self._blocks:
             obs = observations[b.name] if b.name in observations else self.observations[b.name]
