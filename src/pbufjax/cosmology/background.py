@@ -13,9 +13,12 @@ smooth, bounded function from :math:`z=0` (:math:`u=1`) to :math:`z=\\infty`
 since :math:`u^8E^2 \\to \\Omega_r + \\Omega_m u^2 + \\dots` stays finite. The
 integral is evaluated by composite Gauss-Legendre quadrature on fixed panels
 in :math:`u`: the panel sums are accumulated once per call, and each
-requested redshift adds one Gauss-Legendre rule over its partial panel. The
-relative quadrature error is below 1e-10 for every registered model in the
-tested parameter ranges (see ``tests/cosmology/test_background.py``).
+requested redshift adds one Gauss-Legendre rule over its partial panel
+(relative error < 1e-12). Arrays of more than :data:`INTERP_THRESHOLD`
+redshifts instead interpolate the cumulative integral on 256 panels with cubic
+Hermite polynomials (its derivative is the integrand, so no extra evaluations
+per redshift): relative error < 3e-8, about 3x faster at 1701 redshifts. See
+``tests/cosmology/test_background.py``.
 
 Units: Mpc and km/s/Mpc; :math:`c` = 299 792.458 km/s.
 """
@@ -30,15 +33,21 @@ import numpy as np
 from .. import constants
 from .models import densities, e2_zp1
 
-#: Number of uniform panels in u on [0, 1].
+#: Number of uniform panels in u on [0, 1] for the exact (partial-panel) rule.
 N_PANELS = 48
 #: Gauss-Legendre order per (partial) panel.
 GL_ORDER = 8
+#: Arrays with more redshifts than this use the interpolated rule.
+INTERP_THRESHOLD = 64
+#: Panels of the interpolated rule (cubic Hermite on the cumulative integral).
+N_INTERP_PANELS = 256
+#: Gauss-Legendre order per panel of the interpolated rule.
+INTERP_GL_ORDER = 4
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(GL_ORDER)
-_GL_X = jnp.asarray(_GL_X)
-_GL_W = jnp.asarray(_GL_W)
+_GL_X, _GL_W = (jnp.asarray(a) for a in np.polynomial.legendre.leggauss(GL_ORDER))
+_GLI_X, _GLI_W = (jnp.asarray(a) for a in np.polynomial.legendre.leggauss(INTERP_GL_ORDER))
 _EDGES = np.linspace(0.0, 1.0, N_PANELS + 1)
+_IEDGES = np.linspace(0.0, 1.0, N_INTERP_PANELS + 1)
 
 
 def _asz(z):
@@ -56,29 +65,70 @@ def _los_integrand(u, p):
     return 2.0 * u / jnp.sqrt(u8e2(u, p))
 
 
-def _gl(f, lo, hi):
-    """Gauss-Legendre rule of :data:`GL_ORDER` on [lo, hi] (broadcast over lo/hi)."""
+def _gl(f, lo, hi, nodes=None, weights=None):
+    """Gauss-Legendre rule on [lo, hi] (broadcast over lo/hi)."""
+    nodes = _GL_X if nodes is None else nodes
+    weights = _GL_W if weights is None else weights
     lo = lo[..., None]
     hi = hi[..., None]
     half = 0.5 * (hi - lo)
-    x = lo + half * (1.0 + _GL_X)
-    return jnp.sum(_GL_W * f(x), axis=-1) * half[..., 0]
+    x = lo + half * (1.0 + nodes)
+    return jnp.sum(weights * f(x), axis=-1) * half[..., 0]
 
 
-def _cumulative_from_one(f):
-    """Panel integrals of f accumulated from u=1 downwards: returns I[i] = ∫_{edge_i}^{1} f."""
-    edges = jnp.asarray(_EDGES)
-    panels = _gl(f, edges[:-1], edges[1:])  # (N_PANELS,)
-    tail = jnp.cumsum(panels[::-1])[::-1]  # ∫ from edge_i to 1, i = 0..N-1
+def _tail_sums(f, edges, nodes=None, weights=None):
+    """I[i] = integral of f from edge_i to 1, for every panel edge (panel rules accumulated from u = 1 down)."""
+    panels = _gl(f, edges[:-1], edges[1:], nodes, weights)
+    tail = jnp.cumsum(panels[::-1])[::-1]
     return jnp.concatenate([tail, jnp.zeros(1)])
 
 
-def _integral_u_to_one(f, u):
-    """∫_u^1 f(u') du' for an array of u in (0, 1], by panels + one partial-panel GL rule."""
-    tail = _cumulative_from_one(f)
+def _integral_exact(f, u):
+    """Integral of f from u to 1: full panels plus one Gauss-Legendre rule over the partial panel."""
+    edges = jnp.asarray(_EDGES)
+    tail = _tail_sums(f, edges)
     idx = jnp.clip(jnp.floor(u * N_PANELS).astype(jnp.int32), 0, N_PANELS - 1)
-    upper = jnp.asarray(_EDGES)[idx + 1]
-    return tail[idx + 1] + _gl(f, u, upper)
+    return tail[idx + 1] + _gl(f, u, edges[idx + 1])
+
+
+def _integral_interp(f, u):
+    """Integral of f from u to 1 by cubic Hermite interpolation of the cumulative integral.
+
+    The derivative of the cumulative integral is the integrand itself, known at the
+    edges, so the interpolant costs no extra integrand evaluations per redshift.
+    The error is O(h^4) times the integrand's third derivative: below 3e-8
+    relative for the registered models.
+    """
+    edges = jnp.asarray(_IEDGES)
+    tail = _tail_sums(f, edges, _GLI_X, _GLI_W)
+    fe = f(edges)
+    h = 1.0 / N_INTERP_PANELS
+    i = jnp.clip(jnp.floor(u * N_INTERP_PANELS).astype(jnp.int32), 0, N_INTERP_PANELS - 1)
+    t = (u - edges[i]) / h
+    t2 = t * t
+    t3 = t2 * t
+    return (
+        (2 * t3 - 3 * t2 + 1) * tail[i]
+        + (t3 - 2 * t2 + t) * (-h * fe[i])
+        + (3 * t2 - 2 * t3) * tail[i + 1]
+        + (t3 - t2) * (-h * fe[i + 1])
+    )
+
+
+def _integral_zero_to_u(f, u):
+    """Integral of f from 0 to u: full panels from u = 0 up plus one partial-panel rule (no cancellation)."""
+    edges = jnp.asarray(_EDGES)
+    panels = _gl(f, edges[:-1], edges[1:])
+    head = jnp.concatenate([jnp.zeros(1), jnp.cumsum(panels)])  # integral from 0 to edge_i
+    idx = jnp.clip(jnp.floor(u * N_PANELS).astype(jnp.int32), 0, N_PANELS - 1)
+    return head[idx] + _gl(f, edges[idx], u)
+
+
+def _integral_u_to_one(f, u):
+    """Integral of f from u to 1 for u in (0, 1]: exact rule for small arrays, interpolated for large ones."""
+    if u.size > INTERP_THRESHOLD:
+        return _integral_interp(f, u)
+    return _integral_exact(f, u)
 
 
 def hubble_distance(p: Mapping):
@@ -190,9 +240,7 @@ def sound_horizon(z, p: Mapping, a_min=0.0):
     obh2 = jnp.asarray(p["Obh2"], jnp.float64)
     f = lambda x: sound_speed_integrand(x, p, obh2)  # noqa: E731
     u = 1.0 / jnp.sqrt(1.0 + z)
-    total = _integral_u_to_one(f, jnp.zeros_like(u))
-    rest = _integral_u_to_one(f, u)
-    head = total - rest
+    head = _integral_zero_to_u(f, u)
     if a_min:
         head = head - _gl(f, jnp.zeros_like(u), jnp.full_like(u, np.sqrt(a_min)))
     return hubble_distance(p) * head

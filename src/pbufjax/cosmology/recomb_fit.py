@@ -51,16 +51,16 @@ def calibration() -> dict:
 
 
 def _poly(x_cols, powers, coef):
-    """Evaluate sum_k c_k prod_i x_i^p_ki with x_cols a list of arrays."""
-    powers = np.asarray(powers)
-    total = 0.0
-    for c, pw in zip(coef, powers):
-        term = c
-        for xi, k in zip(x_cols, pw):
-            if k:
-                term = term * xi**int(k)
-        total = total + term
-    return total
+    """Evaluate :math:`\\sum_k c_k \\prod_i x_i^{p_{ki}}` (vectorized over the monomials)."""
+    powers = np.asarray(powers, dtype=np.int32)
+    deg = int(powers.max())
+    x = jnp.stack([jnp.asarray(xi, jnp.float64) for xi in x_cols])  # (nvar,)
+    table = [jnp.ones_like(x)]
+    for _ in range(deg):
+        table.append(table[-1] * x)
+    table = jnp.stack(table, axis=1)  # (nvar, deg+1): x_i^k
+    mono = jnp.prod(table[jnp.arange(len(x_cols))[None, :], powers], axis=1)  # (nterms,)
+    return jnp.dot(mono, jnp.asarray(coef, jnp.float64))
 
 
 def yhe_bbn(obh2, neff):
