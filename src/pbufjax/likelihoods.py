@@ -7,9 +7,11 @@ Every block is a Gaussian χ² of a data vector :math:`d` with covariance :math:
 
     \\chi^2 = r^T C^{-1} r = \\lVert L^{-1} r \\rVert^2,\\qquad r = d - m(\\theta),\\quad C = L L^T .
 
-The Cholesky factor :math:`L` and the whitening matrix :math:`W = L^{-1}` are
-computed once when a likelihood is built, so an evaluation is one matrix-vector
-product per block (no inversion or factorization on the hot path).
+The Cholesky factor :math:`L` and, from it, the precision matrix
+:math:`P = C^{-1} = L^{-T}L^{-1}` are computed once when a likelihood is built, so an
+evaluation is one matrix-vector product :math:`y = Pr` per block, and the gradient
+reuses it (:math:`\partial\chi^2/\partial r = 2y`, a custom JVP rule): no
+factorization, inversion or second product on the hot path.
 
 Blocks
 ------
@@ -141,12 +143,35 @@ def _layout(blocks) -> tuple[np.ndarray, np.ndarray]:
     return cat(z_dm), cat(z_h)
 
 
-def _whitening(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Lower Cholesky factor of ``scale*cov`` and its inverse (host-side, once)."""
+def _factor(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Lower Cholesky factor of ``scale*cov`` (validated) and the precision matrix from it (host-side, once)."""
     chol = _datasets.check_covariance(np.asarray(cov, dtype=np.float64) * scale)
-    w = np.linalg.solve(chol, np.eye(chol.shape[0]))
-    w = np.tril(w)
-    return chol, w
+    linv = np.linalg.solve(chol, np.eye(chol.shape[0]))
+    prec = linv.T @ np.tril(linv)
+    return chol, 0.5 * (prec + prec.T)
+
+
+def _quadratic_forms(prec: np.ndarray, vec: np.ndarray | None = None) -> Callable:
+    """``f(r) -> (r^T P r, v^T r)`` with one product :math:`Pr` for the value and the derivative.
+
+    The JVP rule :math:`d(r^TPr) = 2(Pr)^T dr` reuses :math:`Pr` (P symmetric), so
+    reverse mode needs no second product with P; forward mode and higher derivatives
+    work too (``jax.hessian``).
+    """
+    p = jnp.asarray(prec)
+    v = jnp.zeros(prec.shape[0]) if vec is None else jnp.asarray(vec)
+
+    @jax.custom_jvp
+    def forms(r):
+        return jnp.dot(r, p @ r), jnp.dot(v, r)
+
+    @forms.defjvp
+    def _forms_jvp(primals, tangents):
+        (r,), (dr,) = primals, tangents
+        y = p @ r
+        return (jnp.dot(r, y), jnp.dot(v, r)), (2.0 * jnp.dot(y, dr), jnp.dot(v, dr))
+
+    return forms
 
 
 def _finite_or_inf(x):
@@ -170,8 +195,8 @@ class _Block:
         self.data = data
         self.observations = np.asarray(data["observations"], dtype=np.float64)
         self.n = self.observations.size
-        self.chol, self.whitening = _whitening(data["covariance"], scale)
-        self._w = jnp.asarray(self.whitening)
+        self.chol, self.precision = _factor(data["covariance"], scale)
+        self._forms = _quadratic_forms(self.precision)
 
     def z_dm(self) -> np.ndarray:
         """Redshifts at which the block needs :math:`D_M`."""
@@ -187,10 +212,9 @@ class _Block:
 
     def chi2(self, p, ctx: _Context, obs) -> tuple[jnp.ndarray, dict]:
         model, pred = self.predict(p, ctx)
-        r = obs - model
-        w = self._w @ r
+        chi2, _ = self._forms(obs - model)
         pred["values"] = model
-        return _finite_or_inf(jnp.dot(w, w)), pred
+        return _finite_or_inf(chi2), pred
 
 
 class _CMBBlock(_Block):
@@ -273,9 +297,9 @@ class _SNBlock(_Block):
         if self.is_calibrator is not None and not self.is_calibrator.any():
             self.is_calibrator = None
         self.explicit_offset = explicit_offset
-        self.ones_w = self.whitening @ np.ones(self.n)  # W 1
-        self._u = jnp.asarray(self.ones_w)
-        self.E = float(self.ones_w @ self.ones_w)  # 1^T C^-1 1
+        self.p_ones = self.precision @ np.ones(self.n)  # C^-1 1
+        self.E = float(np.sum(self.p_ones))  # E = 1^T C^-1 1
+        self._forms = _quadratic_forms(self.precision, self.p_ones)
 
     def z_dm(self):
         return self.z_cmb
@@ -295,14 +319,14 @@ class _SNBlock(_Block):
         r = obs - mu
         if self.explicit_offset:
             offset = jnp.asarray(p["M_B"], jnp.float64)
-            w = self._w @ (r - offset)
-            chi2 = jnp.dot(w, w)
+            chi2, _ = self._forms(r - offset)
         else:
-            w = self._w @ r
-            a = jnp.dot(w, w)
-            b = jnp.dot(w, self._u)
+            # A - B^2/E is invariant under r -> r - c; removing the mean keeps A and B^2/E small
+            # (no cancellation); the shift carries no gradient since chi2 does not depend on it.
+            c = jax.lax.stop_gradient(jnp.mean(r))
+            a, b = self._forms(r - c)
             chi2 = a - b * b / self.E
-            offset = b / self.E
+            offset = c + b / self.E
         pred = {"mu_theory": mu, "offset": offset, "values": mu + offset}
         return _finite_or_inf(chi2), pred
 
@@ -494,7 +518,7 @@ class Likelihood:
         n_data: dataset name -> number of data points; ``n_total`` is their sum.
         observations: dataset name -> data vector (jnp array).
         cholesky: dataset name -> lower Cholesky factor of the (scaled) covariance (numpy).
-        whitening: dataset name -> inverse Cholesky factor :math:`L^{-1}` (numpy).
+        precision: dataset name -> :math:`(sC)^{-1}` computed from the Cholesky factor (numpy).
         covariance_scaling: the factor :math:`s` in :math:`C \\to sC`.
     """
 
@@ -510,7 +534,7 @@ class Likelihood:
         self.n_total = int(sum(self.n_data.values()))
         self.observations = {b.name: jnp.asarray(b.observations) for b in self._blocks}
         self.cholesky = {b.name: b.chol for b in self._blocks}
-        self.whitening = {b.name: b.whitening for b in self._blocks}
+        self.precision = {b.name: b.precision for b in self._blocks}
         self.dataset_types = {b.name: b.dataset_type for b in self._blocks}
         self._static = {k: v for k, v in self.base_params.items() if isinstance(v, str)}
         self._numeric = {k: float(v) for k, v in self.base_params.items() if not isinstance(v, str)}
