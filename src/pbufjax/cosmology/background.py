@@ -101,7 +101,7 @@ def _integral_interp(f, u):
     """
     edges = jnp.asarray(_IEDGES)
     tail = _tail_sums(f, edges, _GLI_X, _GLI_W)
-    fe = f(edges)
+    fe = f(jnp.maximum(edges, 1e-8))  # f(0) = 0 is the limit; avoid 0 * inf at u = 0 (NaN gradients)
     h = 1.0 / N_INTERP_PANELS
     i = jnp.clip(jnp.floor(u * N_INTERP_PANELS).astype(jnp.int32), 0, N_INTERP_PANELS - 1)
     t = (u - edges[i]) / h
