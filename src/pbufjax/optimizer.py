@@ -217,7 +217,7 @@ def fit_lbfgs(
     )
     vg = optax.value_and_grad_from_state(f)
     state0 = solver.init(z0)
-    f0 = f(z0)
+    f0 = jnp.asarray(jnp.inf, jnp.float64)  # no extra evaluation: the first iteration computes it
 
     def cond(carry):
         z, state, it, nev, fprev, stall, gnorm = carry
@@ -289,7 +289,8 @@ class CompiledChi2:
         self.unit_value = jax.jit(unit_value)
         self.unit_value_and_grad = jax.jit(unit_vg)
         self.unit_batch = jax.jit(jax.vmap(unit_value, in_axes=(0, None, None, None)))
-        self.hessian = jax.jit(jax.hessian(chi2))
+        # forward-over-forward: exact, and the cheapest of the Hessian forms to compile here
+        self.hessian = jax.jit(jax.jacfwd(jax.jacfwd(chi2)))
         self.gradient = jax.jit(jax.grad(chi2))
         self._lbfgs: dict = {}
 
@@ -343,6 +344,12 @@ class Objective:
         self.nfev = 0
         self.ngev = 0
         self.nbatch = 0
+        self.first_value: float | None = None  # χ² of the first evaluation (the start, for most optimizers)
+        self.first_u: np.ndarray | None = None
+        import jax
+
+        # device copies of the constant arguments: one transfer, not one per call
+        self._args = jax.device_put((self.lower, self.upper, aux))
 
     @property
     def n(self) -> int:
@@ -358,21 +365,30 @@ class Objective:
 
     def __call__(self, u) -> float:
         self.nfev += 1
-        return float(self.compiled.unit_value(np.asarray(u, np.float64), self.lower, self.upper, self.aux))
+        v = float(self.compiled.unit_value(np.asarray(u, np.float64), *self._args))
+        self._remember(u, v)
+        return v
+
+    def _remember(self, u, v):
+        if self.first_u is None:
+            self.first_u = np.array(u, np.float64, copy=True)
+            self.first_value = v
 
     def value_and_grad(self, u) -> tuple[float, np.ndarray]:
         """χ² and its exact gradient with respect to ``u``."""
         self.nfev += 1
         self.ngev += 1
-        v, g = self.compiled.unit_value_and_grad(np.asarray(u, np.float64), self.lower, self.upper, self.aux)
-        return float(v), np.asarray(g, np.float64)
+        v, g = self.compiled.unit_value_and_grad(np.asarray(u, np.float64), *self._args)
+        v = float(v)
+        self._remember(u, v)
+        return v, np.asarray(g, np.float64)
 
     def batch(self, us) -> np.ndarray:
         """χ² at many points at once (``us`` of shape (m, k)), one vmapped call."""
         us = np.asarray(us, np.float64)
         self.nfev += us.shape[0]
         self.nbatch += 1
-        return np.asarray(self.compiled.unit_batch(us, self.lower, self.upper, self.aux), np.float64)
+        return np.asarray(self.compiled.unit_batch(us, *self._args), np.float64)
 
 
 
@@ -521,8 +537,9 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
     else:
         status = STATUS_FAILED
     msg = res.message if isinstance(res.message, str) else str(res.message)
+    jac = getattr(res, "jac", None) if method in _SCIPY_GRADIENT_METHODS else None
     return _result(res.x, fun, status, f"scipy {method}: {msg}", getattr(res, "nit", 0),
-                   library="scipy", method=f"minimize/{method}")
+                   library="scipy", method=f"minimize/{method}", jac=jac)
 
 
 def _is_max_iter(res, method) -> bool:
@@ -783,16 +800,22 @@ def get_optimizer(method: str) -> Callable:
     return OPTIMIZERS[method]
 
 
+_VERSIONS: dict[str, str] = {}
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the numerical libraries (provenance)."""
+    if _VERSIONS:
+        return dict(_VERSIONS)
     import jax
     import optax
     import scipy
 
     from . import __version__
 
-    return {"pbufjax": __version__, "jax": jax.__version__, "optax": optax.__version__,
-            "scipy": scipy.__version__, "numpy": np.__version__}
+    _VERSIONS.update({"pbufjax": __version__, "jax": jax.__version__, "optax": optax.__version__,
+                      "scipy": scipy.__version__, "numpy": np.__version__})
+    return dict(_VERSIONS)
 
 
 def _normalize(res, objective: Objective) -> dict:
@@ -862,6 +885,9 @@ def run_optimizer(objective: Objective, x0, method: str = "minimize", options: M
             extra[key] = val
     library = (raw.get("library") if isinstance(raw, Mapping) else getattr(raw, "library", None)) or _LIBRARIES.get(
         method, "custom")
+    jac = raw.get("jac") if isinstance(raw, Mapping) else getattr(raw, "jac", None)
+    if jac is not None and not np.array_equal(np.asarray(out["x"]), x_unit):
+        jac = None  # gradient of a point outside the box
     return {
         "x": x,
         "fun": out["fun"],
@@ -876,4 +902,546 @@ def run_optimizer(objective: Objective, x0, method: str = "minimize", options: M
         "method": method,
         "library": library,
         "extra": extra,
+        "_jac": None if jac is None else np.asarray(jac, np.float64),
     }
+
+
+# ---------------------------------------------------------------------------
+# Layer 3: fit problems on the real likelihoods
+# ---------------------------------------------------------------------------
+
+#: Optimization bounds of nuisance parameters (not part of any model).
+NUISANCE_BOUNDS: dict[str, tuple[float, float]] = {"M_B": (-21.0, -17.5)}
+
+_LIKELIHOOD_CACHE: dict = {}
+_COMPILED_CACHE: dict = {}
+_PROBLEM_CACHE: dict = {}
+_PROBLEM_CACHE_SIZE = 256
+
+
+def clear_cache() -> None:
+    """Forget every cached likelihood, compiled χ² and fit configuration (the next fit recompiles)."""
+    _LIKELIHOOD_CACHE.clear()
+    _COMPILED_CACHE.clear()
+    _PROBLEM_CACHE.clear()
+
+
+def _freeze(obj):
+    """Hashable snapshot of a configuration value (TypeError if it cannot be frozen)."""
+    if isinstance(obj, Mapping):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in obj.items()))
+    if isinstance(obj, (list, tuple)):
+        return tuple(_freeze(v) for v in obj)
+    if isinstance(obj, (str, bool, int, float, type(None))):
+        return (type(obj).__name__, obj)
+    if isinstance(obj, np.generic):
+        return (type(obj).__name__, obj.item())
+    raise TypeError("unhashable")
+
+
+def get_problem(model, datasets, free_params=(), overrides=None, covariance_scaling=1.0, bounds=None) -> "FitProblem":
+    """A :class:`FitProblem`, reused when the same configuration was built before.
+
+    Same arguments and errors as :class:`FitProblem`. Configurations containing
+    values that cannot be hashed (e.g. arrays) are built afresh each time.
+    """
+    import os
+
+    from .cosmology import models as _models
+    from .parameter import DEFAULTS
+
+    try:
+        key = (_freeze(model), _freeze(datasets), _freeze(free_params), _freeze(overrides),
+               _freeze(covariance_scaling), _freeze(bounds), id(_models.MODELS.get(model) if isinstance(model, str)
+                                                              else None),
+               id(DEFAULTS.get(model) if isinstance(model, str) else None), os.environ.get("PBUFJAX_DATA_DIR"))
+    except TypeError:
+        key = None
+    if key is not None:
+        prob = _PROBLEM_CACHE.get(key)
+        if prob is not None:
+            return prob
+    prob = FitProblem(model, datasets, free_params, overrides, covariance_scaling, bounds)
+    if key is not None:
+        if len(_PROBLEM_CACHE) >= _PROBLEM_CACHE_SIZE:
+            _PROBLEM_CACHE.pop(next(iter(_PROBLEM_CACHE)))
+        _PROBLEM_CACHE[key] = prob
+    return prob
+
+
+def canonical_datasets(datasets_list: Sequence[str] | str) -> tuple[str, ...]:
+    """Dataset names (or aliases, or ``"cmb,bao"``) → canonical names.
+
+    Raises:
+        TypeError: not a list of strings. ValueError: empty or duplicated.
+        KeyError: unknown dataset (the message lists the valid names).
+    """
+    from . import datasets as _ds
+
+    if isinstance(datasets_list, str):
+        datasets_list = [s.strip() for s in datasets_list.split(",") if s.strip()]
+    if not isinstance(datasets_list, (list, tuple)):
+        raise TypeError(f"datasets_list must be a list of dataset names, got {type(datasets_list).__name__}")
+    if not datasets_list:
+        raise ValueError(f"datasets_list is empty; valid datasets: {', '.join(_ds.list_datasets())} "
+                         f"(aliases: {', '.join(_ds.ALIASES)})")
+    names = []
+    for d in datasets_list:
+        if not isinstance(d, str):
+            raise TypeError(f"dataset names must be strings, got {type(d).__name__} ({d!r})")
+        c = _ds.resolve_name(d)
+        if c in names:
+            raise ValueError(f"dataset {d!r} listed twice in datasets_list (after resolving aliases: {c!r})")
+        names.append(c)
+    return tuple(names)
+
+
+def _nuisance_for(datasets: Sequence[str]) -> list[str]:
+    from .likelihoods import NUISANCE_PARAMETERS
+
+    return [k for k, (users, _) in NUISANCE_PARAMETERS.items() if any(d in users for d in datasets)]
+
+
+def _model_numeric_params(model: str) -> list[str]:
+    from .parameter import DERIVED_PARAMS, STATIC_PARAMS, get_defaults
+
+    d = get_defaults(model)
+    return [k for k, v in d.items() if k not in STATIC_PARAMS and k not in DERIVED_PARAMS
+            and isinstance(v, numbers.Real) and not isinstance(v, bool)]
+
+
+def _check_bound_pair(name: str, b: Any) -> tuple[float, float]:
+    if not isinstance(b, (list, tuple, np.ndarray)) or len(b) != 2:
+        raise TypeError(f"bounds of {name!r} must be a (lower, upper) pair, got {b!r}")
+    lo, hi = b
+    for v in (lo, hi):
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.generic)):
+            raise TypeError(f"bounds of {name!r} must be numbers, got {b!r}")
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"bounds of {name!r} must be finite, got ({lo}, {hi})")
+    if not lo < hi:
+        raise ValueError(f"bounds of {name!r} are reversed or empty: lower {lo} must be < upper {hi}")
+    return lo, hi
+
+
+class FitProblem:
+    """One configured fit: model, datasets, free parameters, fixed values, bounds.
+
+    The likelihood is built once per (model, datasets, recombination method,
+    covariance scaling) with *every* numeric parameter in its vector, and the χ²
+    of the free subset is compiled once per free-parameter list; the fixed values
+    travel as an array. Another fit with different fixed values, starting point
+    or bounds therefore reuses the compiled code (a warm fit takes milliseconds).
+
+    Args:
+        model: model name.
+        datasets: dataset names or aliases.
+        free_params: parameters to optimize (may be empty).
+        overrides: values of fixed parameters and starting values of free ones
+            (``recomb_method`` and dataset nuisance parameters such as ``M_B``
+            allowed).
+        covariance_scaling: :math:`s` in :math:`C \\to sC`.
+        bounds: optional ``{name: (lower, upper)}`` replacing the default bounds
+            of free parameters.
+
+    Raises:
+        ValueError: unknown model; empty dataset list; a parameter that cannot be
+            optimized for the model; bounds reversed, for a non-free parameter or
+            (log-space parameters) not positive; a starting value outside its
+            bounds; non-physical parameters; bad ``covariance_scaling``.
+        KeyError: unknown dataset.
+        TypeError: wrong argument types (e.g. a string parameter value).
+    """
+
+    def __init__(self, model: str, datasets: Sequence[str] | str, free_params: Sequence[str] | str = (),
+                 overrides: Mapping[str, Any] | None = None, covariance_scaling: float = 1.0,
+                 bounds: Mapping[str, Any] | None = None):
+        import os
+
+        from . import parameter as P
+        from .cosmology import models as _models
+
+        P._check_model_name(model)
+        self.model = model
+        self.datasets = canonical_datasets(datasets)
+        if isinstance(covariance_scaling, bool) or not isinstance(covariance_scaling, (numbers.Real, np.generic)):
+            raise TypeError(f"covariance_scaling must be a number, got {type(covariance_scaling).__name__}")
+        covariance_scaling = float(covariance_scaling)
+        if not (math.isfinite(covariance_scaling) and covariance_scaling > 0):
+            raise ValueError(f"covariance_scaling must be finite and > 0, got {covariance_scaling}")
+        self.covariance_scaling = covariance_scaling
+        nuisance = _nuisance_for(self.datasets)
+        valid = P.optimizable_parameters(model) + nuisance
+        if isinstance(free_params, str):
+            free_params = [s.strip() for s in free_params.split(",") if s.strip()]
+        if free_params is None:
+            free_params = []
+        if not isinstance(free_params, (list, tuple)):
+            raise TypeError(f"parameters to optimize must be a list of names, got {type(free_params).__name__}")
+        free = []
+        for p in free_params:
+            if not isinstance(p, str):
+                raise TypeError(f"parameter names must be strings, got {type(p).__name__} ({p!r})")
+            if p not in valid:
+                raise ValueError(f"parameter {p!r} cannot be optimized for model {model!r} with datasets "
+                                 f"{list(self.datasets)}; valid parameters: {', '.join(valid)}")
+            if p in free:
+                raise ValueError(f"parameter {p!r} listed twice in the parameters to optimize")
+            free.append(p)
+        self.free_params = tuple(free)
+
+        if overrides is not None and not isinstance(overrides, Mapping):
+            raise TypeError(f"overrides must be a dict of parameter values, got {type(overrides).__name__}")
+        overrides = dict(overrides or {})
+        nuis_values = {}
+        for k in list(overrides):
+            if k in nuisance:
+                v = overrides.pop(k)
+                nuis_values[k] = P._check_number(k, v)
+        self.overrides = overrides
+        base = P.build_params(model, overrides, derived=False)
+        self.recomb_method = base["recomb_method"]
+        used_nuisance = [k for k in nuisance if k in free or k in nuis_values]
+        self.nuisance = tuple(used_nuisance)
+        all_params = _model_numeric_params(model) + used_nuisance
+        self.all_params = tuple(all_params)
+        from .likelihoods import build_likelihood
+
+        lik_key = (model, id(_models.MODELS.get(model)), self.datasets, self.recomb_method, covariance_scaling,
+                   self.nuisance, os.environ.get("PBUFJAX_DATA_DIR"))
+        lik = _LIKELIHOOD_CACHE.get(lik_key)
+        if lik is None:
+            lik_over = {"recomb_method": self.recomb_method}
+            for k in used_nuisance:
+                lik_over[k] = nuis_values.get(k, -19.253)
+            lik = build_likelihood(model, list(self.datasets), list(all_params), lik_over, covariance_scaling)
+            if tuple(lik.free_params) != self.all_params:  # pragma: no cover - interface guard
+                raise RuntimeError("likelihood did not accept the full parameter vector")
+            _LIKELIHOOD_CACHE[lik_key] = lik
+        self.likelihood = lik
+        base_num = {k: float(base[k]) for k in _model_numeric_params(model)}
+        for k in used_nuisance:
+            base_num[k] = nuis_values.get(k, float(lik.base_params.get(k, -19.253)))
+        self.base_values = base_num
+        self.base_vector = np.array([base_num[k] for k in all_params], np.float64)
+        self.free_index = np.array([all_params.index(k) for k in free], dtype=np.int32)
+
+        log_params = set(P.log_space_params(model))
+        self.log_mask = tuple(k in log_params for k in free)
+        ckey = (lik_key, self.free_params, self.log_mask)
+        compiled = _COMPILED_CACHE.get(ckey)
+        if compiled is None:
+            idx = self.free_index
+            chi2_full = lik.chi2
+
+            def chi2(theta, aux):
+                return chi2_full(aux.at[idx].set(theta)) if len(idx) else chi2_full(aux)
+
+            compiled = _COMPILED_CACHE[ckey] = CompiledChi2(chi2, self.free_params, self.log_mask)
+            compiled.evaluate_full = lik.evaluate
+        self.compiled = compiled
+
+        # bounds
+        if bounds is not None and not isinstance(bounds, Mapping):
+            raise TypeError(f"bounds must be a dict name -> (lower, upper), got {type(bounds).__name__}")
+        user = dict(bounds or {})
+        for k in user:
+            if k not in free:
+                raise ValueError(f"bounds given for {k!r}, which is not optimized; optimized parameters: "
+                                 f"{', '.join(free) or '(none)'}")
+        lo, hi = [], []
+        self.bounds = {}
+        for k in free:
+            b = _check_bound_pair(k, user[k]) if k in user else (
+                NUISANCE_BOUNDS[k] if k in nuisance else P.get_optimization_bounds(model, k))
+            if k in log_params and b[0] <= 0:
+                raise ValueError(f"bounds of {k!r} must be > 0 (it is optimized in log space), got {b}")
+            self.bounds[k] = (float(b[0]), float(b[1]))
+            lo.append(b[0])
+            hi.append(b[1])
+        self.lower = np.array(lo, np.float64)
+        self.upper = np.array(hi, np.float64)
+        self.x0 = np.array([base_num[k] for k in free], np.float64)
+        for k, v, a, b in zip(free, self.x0, self.lower, self.upper):
+            if not a <= v <= b:
+                raise ValueError(f"starting value {k} = {v} is outside its bounds ({a}, {b}); "
+                                 f"change the start (overrides) or the bounds")
+
+    # -- evaluation ----------------------------------------------------------
+
+    @property
+    def n_free(self) -> int:
+        return len(self.free_params)
+
+    def full(self, theta) -> np.ndarray:
+        """Full parameter vector (ordered as :attr:`all_params`) with ``theta`` in the free slots."""
+        v = self.base_vector.copy()
+        if self.n_free:
+            v[self.free_index] = np.asarray(theta, np.float64)
+        return v
+
+    def objective(self) -> Objective:
+        """A fresh :class:`Objective` (evaluation counters at zero)."""
+        return Objective(self.compiled, self.lower, self.upper, aux=self.base_vector)
+
+    def chi2(self, theta=None) -> float:
+        """Total χ² at ``theta`` (default: the starting point); ``inf`` at non-physical points.
+
+        Uses the optimizers' compiled value-and-gradient when parameters are free
+        (no extra compilation).
+        """
+        theta = self.x0 if theta is None else np.asarray(theta, np.float64)
+        if self.n_free:
+            u = to_unit(theta, self.lower, self.upper, np.asarray(self.log_mask, bool))
+            v = float(self.compiled.unit_value_and_grad(u, self.lower, self.upper, self.base_vector)[0])
+            return float("inf") if v >= BAD_CHI2 else v
+        return float(self.compiled.value(theta, self.base_vector))
+
+    def gradient(self, theta) -> np.ndarray:
+        """Exact gradient of χ² with respect to the free parameters (physical units)."""
+        return np.asarray(self.compiled.gradient(np.asarray(theta, np.float64), self.base_vector))
+
+    def hessian(self, theta) -> np.ndarray:
+        """Exact Hessian :math:`\\partial^2\\chi^2/\\partial\\theta_i\\partial\\theta_j` (physical units)."""
+        return np.asarray(self.compiled.hessian(np.asarray(theta, np.float64), self.base_vector))
+
+    def evaluate(self, theta=None) -> dict:
+        """Per-dataset ``{"chi2", "predictions", "residuals"}`` at ``theta``."""
+        theta = self.x0 if theta is None else theta
+        return self.likelihood.evaluate(self.full(theta))
+
+    def values(self, theta=None) -> dict[str, float]:
+        """Every numeric parameter (model and nuisance) at ``theta``."""
+        return dict(zip(self.all_params, (float(v) for v in self.full(self.x0 if theta is None else theta))))
+
+    def params(self, theta=None, derived: bool = True) -> dict[str, Any]:
+        """ParameterDict at ``theta`` (``build_params`` with the fixed values; derived keys filled)."""
+        from .parameter import build_params
+
+        vals = self.values(theta)
+        model_vals = {k: v for k, v in vals.items() if k not in self.nuisance}
+        p = build_params(self.model, {**model_vals, "recomb_method": self.recomb_method}, derived=derived)
+        for k in self.nuisance:
+            p[k] = vals[k]
+        return p
+
+    def __repr__(self) -> str:
+        return (f"FitProblem(model={self.model!r}, datasets={list(self.datasets)}, free={list(self.free_params)}, "
+                f"covariance_scaling={self.covariance_scaling})")
+
+
+def solve(problem: FitProblem, method: str = "minimize", options: Mapping | None = None) -> dict:
+    """Minimize a :class:`FitProblem` with a registered optimizer.
+
+    Returns:
+        :func:`run_optimizer`'s dict plus ``chi2_start``, ``x0`` and
+        ``gradient_norm`` (norm of the unit-box gradient at the end, components
+        pushing against an active bound excluded).
+    """
+    if problem.n_free == 0:
+        raise ValueError("nothing to optimize: the list of parameters to optimize is empty")
+    get_optimizer(method)
+    obj = problem.objective()
+    u0 = np.clip(obj.to_unit(problem.x0), 0.0, 1.0)
+    out = run_optimizer(obj, problem.x0, method, options)
+    if obj.first_u is not None and np.array_equal(obj.first_u, u0):
+        chi2_start = float("inf") if obj.first_value >= BAD_CHI2 else float(obj.first_value)
+    else:
+        chi2_start = problem.chi2()
+    u = obj.to_unit(out["x"])
+    g = out.pop("_jac", None)
+    if g is None or np.shape(g) != u.shape or not np.all(np.isfinite(g)):
+        _, g = obj.value_and_grad(np.clip(u, 0.0, 1.0))
+        obj.nfev -= 1
+        obj.ngev -= 1
+    g = np.asarray(g, float)
+    active_lo = (u <= BOUND_TOL) & (g > 0)
+    active_hi = (u >= 1.0 - BOUND_TOL) & (g < 0)
+    g = np.where(active_lo | active_hi, 0.0, g)
+    out["gradient_norm"] = float(np.linalg.norm(g))
+    out["chi2_start"] = chi2_start
+    out["x0"] = problem.x0.copy()
+    return out
+
+
+def _timestamp() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _split_config(optimizer_config: Mapping | None) -> tuple[str, dict, dict | None]:
+    cfg = dict(optimizer_config or {})
+    method = cfg.get("method", "minimize")
+    get_optimizer(method)
+    options = cfg.get("options") or {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"optimizer_config['options'] must be a dict, got {type(options).__name__}")
+    return method, dict(options), cfg.get("bounds")
+
+
+class ParameterOptimizer:
+    """The API reference's optimizer front end (exact-gradient fits of the real likelihoods).
+
+    Example:
+        >>> opt = ParameterOptimizer()
+        >>> r = opt.optimize_parameters("pbuf", ["cmb"], ["k_sat", "alpha"])   # doctest: +SKIP
+        >>> r.chi2_improvement, r.optimized_params["k_sat"]                      # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer_config: Mapping[str, Any] | None = None):
+        if optimizer_config is not None and not isinstance(optimizer_config, Mapping):
+            raise TypeError(f"optimizer_config must be a dict, got {type(optimizer_config).__name__}")
+        self.optimizer_config = dict(optimizer_config or {})
+        _split_config(self.optimizer_config)
+
+    def get_optimization_bounds(self, model: str, param: str) -> tuple[float, float]:
+        """Physical bounds of ``param`` for ``model`` (see :func:`pbufjax.parameter.get_optimization_bounds`).
+
+        Raises:
+            ValueError: unknown model or a parameter that cannot be optimized for it.
+        """
+        from .parameter import get_optimization_bounds
+
+        if param in NUISANCE_BOUNDS:
+            return NUISANCE_BOUNDS[param]
+        return get_optimization_bounds(model, param)
+
+    def validate_optimization_request(self, model: str, optimize_params: Sequence[str] | str) -> bool:
+        """True if every parameter can be optimized for ``model``.
+
+        Raises:
+            ValueError: unknown model, an empty list, or an invalid parameter (lists the valid ones).
+            TypeError: names that are not strings.
+        """
+        from .parameter import validate_free_params
+
+        names = validate_free_params(model, optimize_params)
+        if not names:
+            raise ValueError("the list of parameters to optimize is empty")
+        return True
+
+    def optimize_parameters(self, model: str, datasets: Sequence[str] | str, optimize_params: Sequence[str] | str,
+                            starting_values: Mapping[str, Any] | None = None, covariance_scaling: float = 1.0,
+                            optimizer_config: Mapping[str, Any] | None = None) -> OptimizationResult:
+        """Optimize ``optimize_params`` of ``model`` on ``datasets``.
+
+        Args:
+            model: model name.
+            datasets: dataset names or aliases.
+            optimize_params: parameters to optimize.
+            starting_values: starting values (and values of fixed parameters);
+                default the model defaults.
+            covariance_scaling: :math:`s` in :math:`C \\to sC`.
+            optimizer_config: ``{"method", "options", "bounds"}`` (default the one given
+                to the constructor; ``minimize`` = L-BFGS-B with exact gradients).
+
+        Returns:
+            :class:`OptimizationResult`.
+
+        Raises:
+            ValueError, KeyError, TypeError: bad input (see :class:`FitProblem`).
+        """
+        cfg = dict(self.optimizer_config)
+        cfg.update(optimizer_config or {})
+        method, options, bounds = _split_config(cfg)
+        problem = get_problem(model, datasets, optimize_params, starting_values, covariance_scaling, bounds)
+        if problem.n_free == 0:
+            raise ValueError("the list of parameters to optimize is empty")
+        out = solve(problem, method, options)
+        return _optimization_result(problem, out, method)
+
+
+def _optimization_result(problem: FitProblem, out: Mapping, method: str) -> OptimizationResult:
+    versions = library_versions()
+    lib = out["library"]
+    return OptimizationResult(
+        model=problem.model,
+        optimized_params={k: float(v) for k, v in zip(problem.free_params, out["x"])},
+        starting_params={k: float(v) for k, v in zip(problem.free_params, out["x0"])},
+        final_chi2=float(out["fun"]),
+        chi2_improvement=float(out["chi2_start"] - out["fun"]),
+        convergence_status=out["status"],
+        n_function_evaluations=int(out["n_function_evaluations"]),
+        optimization_time=float(out["time"]),
+        bounds_reached=list(out["bounds_reached"]),
+        optimizer_info={"method": method, "library": lib, "version": versions.get(lib, "unknown")},
+        covariance_scaling=problem.covariance_scaling,
+        metadata={
+            "datasets": list(problem.datasets),
+            "starting_chi2": float(out["chi2_start"]),
+            "message": out["message"],
+            "n_iterations": int(out["n_iterations"]),
+            "n_gradient_evaluations": int(out["n_gradient_evaluations"]),
+            "gradient_norm": float(out["gradient_norm"]),
+            "bounds_used": {k: list(v) for k, v in problem.bounds.items()},
+            "fixed_params": {k: v for k, v in problem.values().items() if k not in problem.free_params},
+            "recomb_method": problem.recomb_method,
+            "timestamp": _timestamp(),
+            "library_versions": versions,
+            **({"extra": out["extra"]} if out.get("extra") else {}),
+        },
+    )
+
+
+def optimize_cmb_parameters(model: str, optimize_params: Sequence[str] | str,
+                            starting_params: Mapping[str, Any] | None = None, covariance_scaling: float = 1.0,
+                            *, dataset: str = "cmb", optimizer_config: Mapping[str, Any] | None = None
+                            ) -> CMBOptimizationResult:
+    """Optimize parameters on the CMB distance priors alone.
+
+    Args:
+        model: model name.
+        optimize_params: parameters to optimize (e.g. ``["H0", "Om0", "Obh2", "ns"]``;
+            ``ns`` is constrained only by ``planck2018_priors_ns``).
+        starting_params: starting values / fixed values.
+        covariance_scaling: :math:`s` in :math:`C \\to sC`.
+        dataset: the CMB dataset (``cmb`` = ``planck2018_priors``, or ``planck2018_priors_ns``).
+        optimizer_config: ``{"method", "options", "bounds"}``.
+
+    Returns:
+        :class:`CMBOptimizationResult` (``cmb_chi2``, ``chi2_improvement``,
+        ``convergence_diagnostics``, ``parameter_bounds_info``, ``provenance``).
+
+    Raises:
+        ValueError: the dataset is not a CMB dataset, or bad input (see :class:`FitProblem`).
+    """
+    from . import datasets as _ds
+
+    name = _ds.resolve_name(dataset)
+    dtype = _ds.load_dataset(name).get("metadata", {}).get("dataset_type")
+    if dtype != "cmb":
+        raise ValueError(f"dataset {dataset!r} is not a CMB dataset (type {dtype!r}); use 'cmb' or "
+                         f"'planck2018_priors_ns'")
+    method, options, bounds = _split_config(optimizer_config)
+    problem = get_problem(model, [name], optimize_params, starting_params, covariance_scaling, bounds)
+    if problem.n_free == 0:
+        raise ValueError("the list of parameters to optimize is empty")
+    out = solve(problem, method, options)
+    res = _optimization_result(problem, out, method)
+    return CMBOptimizationResult(
+        model=model,
+        optimized_params=res["optimized_params"],
+        cmb_chi2=res["final_chi2"],
+        chi2_improvement=res["chi2_improvement"],
+        convergence_diagnostics={
+            "n_iterations": int(out["n_iterations"]),
+            "final_gradient_norm": float(out["gradient_norm"]),
+            "function_tolerance_reached": out["status"] == STATUS_SUCCESS,
+            "convergence_status": out["status"],
+            "message": out["message"],
+            "n_function_evaluations": int(out["n_function_evaluations"]),
+        },
+        parameter_bounds_info={
+            "bounds_used": {k: tuple(v) for k, v in problem.bounds.items()},
+            "bounds_reached": list(out["bounds_reached"]),
+        },
+        provenance={
+            "timestamp": res["metadata"]["timestamp"],
+            "optimizer_method": method,
+            "library_version": f"{res['optimizer_info']['library']} {res['optimizer_info']['version']}",
+            "library_versions": res["metadata"]["library_versions"],
+            "covariance_scaling": problem.covariance_scaling,
+            "starting_values": res["starting_params"],
+            "dataset": name,
+        },
+    )
