@@ -138,9 +138,16 @@ def test_help_lists_models_datasets_parameters(run):
     assert code == 0
     for word in ("lcdm", "pbuf", "wcdm", "w0wacdm", "k_sat*", "desi_dr2", "cmb -> planck2018_priors", "minimize", "precedence"):
         assert word in out
-    for command in ("fit-cmb", "fit-bao", "fit-aniso", "fit-sn", "fit-joint", "integrity"):
-        code, out, _ = run(command, "--help")
-        assert code == 0 and "usage: pbufjax " + command in out
+    for command in ("fit-cmb", "fit-bao", "fit-aniso", "fit-sn", "fit-joint", "integrity", ""):
+        code, out, _ = run(*command.split(), "--help")
+        assert code == 0 and ("usage: pbufjax " + command).strip() in out
+        assert "pbuf" in out and "k_sat*" in out and "desi_dr2" in out, command
+    for command in ("data", "data list", "data info", "data fetch", "data verify"):
+        code, out, _ = run(*command.split(), "--help")
+        assert code == 0 and "desi_dr2" in out and "cmb -> planck2018_priors" in out, command
+    for command in ("store", "store show", "store history", "store consistency"):
+        code, out, _ = run(*command.split(), "--help")
+        assert code == 0 and "lcdm" in out and "pbuf" in out, command
     code, out, _ = run("--version")
     assert code == 0 and out.startswith("pbufjax ")
 
@@ -457,7 +464,7 @@ def test_fit_not_converged_exits_1_and_stores_nothing(run, fake_engine, tmp_path
     fake_engine.status = "max_iter"
     code, out, err = run("fit-cmb", "--optimize", "H0,Om0")
     assert code == 1
-    assert "did not converge (status: max_iter)" in err and "DID NOT CONVERGE" in out
+    assert "did not converge (status: max_iter)" in err and "H0, Om0: DID NOT CONVERGE (max_iter)" in out
     assert not (tmp_path / "store" / "lcdm_defaults.json").exists()
 
 
@@ -483,7 +490,7 @@ def test_fit_passes_optimizer_settings(run, fake_engine, tmp_path):
     code, _, err = run("fit-cmb", "--optimize", "H0", "--config", conf, "--maxiter", "300")
     assert code == 0, err
     oc = fake_engine.calls[-1]["optimizer_config"]
-    assert oc["method"] == "lbfgs" and oc["options"] == {"maxiter": 300, "tol": 1e-7}
+    assert oc["method"] == "lbfgs" and oc["options"] == {"maxiter": 300, "ftol": 1e-7}
     assert oc["covariance_scaling"] == 1.2
     code, _, _ = run("fit-cmb", "--optimize", "H0", "--config", conf, "--optimizer", "minimize", "--cov-scale", "1.5")
     oc = fake_engine.calls[-1]["optimizer_config"]
@@ -495,3 +502,109 @@ def test_fit_table_output(run, fake_engine):
     assert code == 0
     assert "optimized k_sat" in out and "converged" in out
     assert "k_sat" in out and "cmb" in out and "stored k_sat as pbuf defaults" in out
+
+
+# ---------------------------------------------------------------------------
+# end to end, from the shell, on the real engine
+
+
+def _fit_json(res: subprocess.CompletedProcess) -> dict:
+    assert res.returncode == 0, f"exit {res.returncode}: {res.stderr[-2000:]}"
+    return json.loads(res.stdout)
+
+
+@needs_data
+@pytest.mark.slow
+def test_three_step_workflow_from_the_shell(tmp_path):
+    """fit-cmb --optimize stores values; fit-bao evaluates at them; fit-joint starts from them."""
+    env = {"PBUFJAX_DATA_DIR": str(DATA_DIR)}
+    env_no_store = {k: v for k, v in os.environ.items() if k != "PBUFJAX_STORE_DIR"}  # default ./optimization_results
+
+    def shell(*argv):
+        return subprocess.run([sys.executable, "-m", "pbufjax", *argv], cwd=tmp_path, env={**env_no_store, **env},
+                              capture_output=True, text=True, timeout=600)
+
+    # step 1: optimize PBUF on the CMB priors
+    step1 = _fit_json(shell("fit-cmb", "--model", "pbuf", "--optimize", "k_sat,alpha,H0,Om0", "--json"))
+    assert step1["run"]["convergence_status"] == "success" and step1["run"]["store"]["stored"] is True
+    store_file = tmp_path / "optimization_results" / "pbuf_defaults.json"
+    stored = json.loads(store_file.read_text())["parameters"]
+    assert set(stored) == {"k_sat", "alpha", "H0", "Om0"}
+    for name, value in stored.items():
+        assert value == pytest.approx(step1["params"][name], rel=1e-12)
+
+    # step 2: BAO uses the stored values ...
+    step2 = _fit_json(shell("fit-bao", "--model", "pbuf", "--json"))
+    assert step2["run"]["starting_value_sources"] == {k: "store" for k in stored}
+    for name, value in stored.items():
+        assert step2["params"][name] == pytest.approx(value, rel=1e-12)
+    # ... which demonstrably changes the result: without the store the BAO χ² differs
+    plain = _fit_json(shell("fit-bao", "--model", "pbuf", "--no-precomputed", "--json"))
+    assert plain["params"]["H0"] == pytest.approx(67.4)
+    assert step2["metrics"]["total_chi2"] != pytest.approx(plain["metrics"]["total_chi2"], rel=1e-6)
+
+    # step 3: joint fit from the pre-optimized values (table output, then the store holds the joint values)
+    res = shell("fit-joint", "--model", "pbuf", "--datasets", "cmb,bao,sn", "--optimize", "H0,Om0")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "(store)" in res.stdout and "stored H0, Om0 as pbuf defaults" in res.stdout
+    hist = json.loads((tmp_path / "optimization_results" / "optimization_history.json").read_text())["records"]
+    assert [r["dataset"] for r in hist] == ["cmb", "cmb,bao,sn"]
+    assert hist[1]["metadata"]["starting_values"] == {"H0": stored["H0"], "Om0": stored["Om0"]}
+
+
+def _build_isolated_install(tmp_path: Path) -> Path:
+    """Non-editable ``pip install`` of a copy of the project into a fresh venv; returns its bin folder."""
+    pytest.importorskip("wheel", reason="building the wheel offline needs the 'wheel' package")
+    import sysconfig
+
+    repo = Path(__file__).resolve().parents[1]
+    src = tmp_path / "project"
+    src.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    for item in ("pyproject.toml", "README.md"):
+        shutil.copy2(repo / item, src / item)
+    for folder in ("src", "data"):
+        shutil.copytree(repo / folder, src / folder, ignore=ignore)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # dependencies (jax, numpy, ...) come from the test environment, the project itself from the wheel
+    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  capture_output=True, text=True, check=True).stdout.strip())
+    (purelib / "test_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--no-deps",
+         "--no-build-isolation", "--no-index", "--quiet", str(src)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    return venv / "bin"
+
+
+@pytest.mark.slow
+def test_non_editable_install_fits_without_data_dir(tmp_path):
+    bindir = _build_isolated_install(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PBUFJAX_") and k != "PYTHONPATH"}
+    env.update(HOME=str(tmp_path / "home"), PBUFJAX_CACHE_DIR=str(tmp_path / "empty_cache"))
+    where = subprocess.run([str(bindir / "python"), "-c", "import pbufjax; print(pbufjax.__file__)"], cwd=work, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert str(tmp_path / "venv") in where, f"imported {where} instead of the installed copy"
+
+    res = subprocess.run([str(bindir / "pbufjax"), "fit", "--model", "pbuf", "--datasets", "cmb"], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "planck2018_priors" in res.stdout or "cmb" in res.stdout
+    # release data are not shipped: a BAO fit says where it looked and how to fetch
+    res = subprocess.run([str(bindir / "pbufjax"), "fit-bao"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and "pbufjax data fetch desi_dr2" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+    if HAVE_DATA:  # the README's main command, with a data directory
+        env["PBUFJAX_DATA_DIR"] = str(DATA_DIR)
+        res = subprocess.run([str(bindir / "pbufjax"), "fit", "--model", "lcdm", "--datasets", "cmb,bao,sn",
+                              "--optimize", "H0,Om0,Obh2", "--json"], cwd=work, env=env, capture_output=True, text=True,
+                             timeout=600)
+        doc = _fit_json(res)
+        assert doc["run"]["convergence_status"] == "success"
+        assert 60 < doc["params"]["H0"] < 75 and 0.25 < doc["params"]["Om0"] < 0.35

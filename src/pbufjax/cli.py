@@ -60,6 +60,8 @@ FIT_COMMANDS: dict[str, tuple[list[str] | None, str]] = {
     "fit-joint": (["cmb", "bao", "sn"], "joint fit (datasets 'cmb,bao,sn' unless --datasets)"),
 }
 DEFAULT_MODEL = "lcdm"
+#: optimizer -> its option that receives ``--tol`` / ``convergence_tolerance``.
+TOLERANCE_OPTION = {"minimize": "ftol", "lbfgs": "ftol", "multistart": "ftol", "differential_evolution": "tol"}
 OPTIMIZER_CHOICES_FALLBACK = ("minimize", "lbfgs", "differential_evolution", "basinhopping", "multistart")
 
 logger = logging.getLogger("pbufjax.cli")
@@ -395,6 +397,19 @@ def _progress(message: str, enabled: bool):
         yield
 
 
+@contextlib.contextmanager
+def _quiet_loggers(names: Sequence[str]):
+    """Raise the given loggers to ERROR for the duration of the block."""
+    saved = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for n, level in saved.items():
+            logging.getLogger(n).setLevel(level)
+
+
 def _emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -617,7 +632,12 @@ def resolve_fit_settings(args) -> dict[str, Any]:
             raise UsageError(f"unknown optimizer {optimizer_config['method']!r}; valid optimizers: {', '.join(names)}")
     options = dict(optimizer_config.get("options") or {})
     if opt.get("convergence_tolerance") is not None:
-        options.setdefault("tol", opt["convergence_tolerance"])
+        method = optimizer_config.get("method", "minimize")
+        key = TOLERANCE_OPTION.get(method)
+        if key is None:
+            logger.warning("convergence_tolerance is not used by the %r optimizer; set its options instead", method)
+        else:
+            options.setdefault(key, opt["convergence_tolerance"])
     if args.maxiter is not None:
         options["maxiter"] = args.maxiter
     if options:
@@ -725,20 +745,15 @@ def _store_result(settings: Mapping[str, Any], result: Mapping[str, Any], status
 
 
 def _fit_report(settings: Mapping[str, Any], result: Mapping[str, Any], status: str | None, stored: Mapping[str, Any]) -> str:
-    lines = []
-    title = f"{settings['model']} fit to {', '.join(settings['datasets'])} ({settings['mode']})"
-    if settings["optimize"]:
-        state = {"success": "converged", None: "status unknown"}.get(status, f"DID NOT CONVERGE ({status})")
-        title += f": optimized {', '.join(settings['optimize'])} — {state}"
-    else:
-        title += ": evaluated at fixed parameters"
-    lines.append(title)
+    lines = [_results_table(result, settings), ""]
     if settings["sources"]:
         src = ", ".join(f"{k}={_fmt(v)} ({settings['sources'][k]})" for k, v in settings["overrides"].items())
         lines.append(f"starting values: {src}")
-    lines.append("")
-    lines.append(_results_table(result, settings))
-    lines.append("")
+    if settings["optimize"]:
+        state = {"success": "converged", None: "status unknown"}.get(status, f"DID NOT CONVERGE ({status})")
+        lines.append(f"optimized {', '.join(settings['optimize'])}: {state}")
+    else:
+        lines.append("evaluated at fixed parameters (nothing optimized; use --optimize P1,P2 to fit)")
     if stored.get("stored"):
         lines.append(f"stored {', '.join(stored['values'])} as {settings['model']} defaults in {stored['store_dir']}")
     elif settings["optimize"]:
@@ -777,7 +792,10 @@ def cmd_fit(args) -> int:
     """``pbufjax fit`` and the ``fit-*`` commands."""
     _set_data_dir(args)
     settings = resolve_fit_settings(args)
-    result = run_fit_command(settings, progress=not args.quiet and not args.json)
+    # in table mode the engine's warnings are printed with the table: do not log them twice
+    quiet = () if (args.json or args.verbose) else ("pbufjax.engine", "pbufjax.statistics", "pbufjax.optimizer")
+    with _quiet_loggers(quiet):
+        result = run_fit_command(settings, progress=not args.quiet and not args.json)
     status = _convergence(result) if settings["optimize"] else None
     stored = _store_result(settings, result, status)
     result["run"] = {
