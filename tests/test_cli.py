@@ -212,6 +212,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
     (tmp / "out_of_range.json").write_text('{"optimization": {"convergence_tolerance": 5}}')
     (tmp / "bad_param.json").write_text('{"parameter_overrides": {"k_sat": 1.0}}')
     (tmp / "not_json.json").write_text("{model: lcdm}")
+    (tmp / "bad_option.json").write_text('{"optimizer": {"options": {"foo": 1}}, "optimization": {"optimize_parameters": ["H0"]}}')
     (tmp / "binary.json").write_bytes(b"\xff\xfe\x00")
     corrupt = tmp / "corrupt_store"
     corrupt.mkdir()
@@ -248,6 +249,8 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
         ("config wrong type", ["fit-cmb", "--config", tmp / "wrong_type.json"], "optimization.covariance_scaling must be a number"),
         ("config out of range", ["fit-cmb", "--config", tmp / "out_of_range.json"], "convergence_tolerance = 5 is out of range"),
         ("config parameter of another model", ["fit-cmb", "--config", tmp / "bad_param.json"], "parameter_overrides.k_sat: not a parameter of model 'lcdm'"),
+        ("start outside the bounds", ["fit-cmb", "--optimize", "H0", "--H0", "200"], "outside its bounds"),
+        ("unknown optimizer option", ["fit-cmb", "--config", tmp / "bad_option.json"], "unknown option(s) ['foo']"),
         ("config not JSON", ["fit-cmb", "--config", tmp / "not_json.json"], "is not valid JSON"),
         ("config not UTF-8", ["fit-cmb", "--config", tmp / "binary.json"], "not UTF-8"),
         ("config missing", ["fit-cmb", "--config", tmp / "nope.json"], "does not exist"),
@@ -543,6 +546,12 @@ def test_three_step_workflow_from_the_shell(tmp_path):
     assert plain["params"]["H0"] == pytest.approx(67.4)
     assert step2["metrics"]["total_chi2"] != pytest.approx(plain["metrics"]["total_chi2"], rel=1e-6)
 
+    # a fit stopped by its iteration limit says so, exits 1 and leaves the store alone
+    before = store_file.read_bytes()
+    res = shell("fit-cmb", "--model", "pbuf", "--optimize", "H0,Om0", "--maxiter", "1")
+    assert res.returncode == 1 and "did not converge (status: max_iter)" in res.stderr
+    assert "DID NOT CONVERGE (max_iter)" in res.stdout and store_file.read_bytes() == before
+
     # step 3: joint fit from the pre-optimized values (table output, then the store holds the joint values)
     res = shell("fit-joint", "--model", "pbuf", "--datasets", "cmb,bao,sn", "--optimize", "H0,Om0")
     assert res.returncode == 0, res.stderr[-2000:]
@@ -608,3 +617,23 @@ def test_non_editable_install_fits_without_data_dir(tmp_path):
         doc = _fit_json(res)
         assert doc["run"]["convergence_status"] == "success"
         assert 60 < doc["params"]["H0"] < 75 and 0.25 < doc["params"]["Om0"] < 0.35
+
+
+def test_data_fetch_and_fit_fetch_call_the_registry(run, monkeypatch, tmp_path):
+    """No network: the registry's fetch is replaced; the commands call it with the right names."""
+    from pbufjax import data_registry
+
+    calls = []
+
+    def fake_fetch(name, data_dir=None, *, force=False, progressbar=False):
+        calls.append((name, data_dir, force))
+        return [tmp_path / "x.txt"]
+
+    monkeypatch.setattr(data_registry, "fetch", fake_fetch)
+    code, out, _ = run("data", "fetch", "bao", "--force")
+    assert code == 0 and calls == [("bao", None, True)] and "x.txt" in out
+    monkeypatch.setenv("PBUFJAX_CACHE_DIR", str(tmp_path / "empty_cache"))
+    (tmp_path / "empty").mkdir()
+    code, _, err = run("fit-bao", "--fetch", "--data-dir", tmp_path / "empty")
+    assert calls[-1][0] == "desi_dr2"
+    assert code == 2 and "pbufjax data fetch desi_dr2" in err  # the stand-in fetched nothing

@@ -209,6 +209,7 @@ def _add_fit_arguments(p: argparse.ArgumentParser, default_datasets: list[str] |
     g.add_argument("--no-save", action="store_true", default=None, help="do not store the optimized values")
     g.add_argument("--config", metavar="FILE", help="JSON run configuration (see documents/cli_and_store.md)")
     g.add_argument("--output", metavar="FILE", help="write the full results as JSON to FILE")
+    g.add_argument("--fetch", action="store_true", help="download missing release files first (network; sha256 checked)")
     pv = p.add_argument_group("parameter values (starting values for optimized parameters)")
     for name in _all_parameter_names():
         flags = [f"--{name}"]
@@ -467,6 +468,21 @@ def _check_datasets(names: Sequence[str]) -> list[str]:
     return list(names)
 
 
+def _fetch_missing(names: Sequence[str]) -> None:
+    """Download the release files of ``names`` that are in none of the searched folders."""
+    from . import data_registry, datasets
+
+    for name in names:
+        canonical = datasets.resolve_name(name)
+        try:
+            missing = [rel for rel, path in data_registry.status(canonical).items() if path is None]
+        except KeyError:  # embedded dataset
+            continue
+        if missing:
+            logger.warning("fetching %s (%s)", canonical, ", ".join(missing))
+            data_registry.fetch(canonical, progressbar=sys.stderr.isatty())
+
+
 def _preload_datasets(names: Sequence[str]) -> None:
     """Load (and cache) every dataset now, so a missing or corrupt file is reported before any fit."""
     from . import datasets
@@ -573,6 +589,8 @@ def resolve_fit_settings(args) -> dict[str, Any]:
             f"aliases: {', '.join(dsmod.ALIASES)})"
         )
     datasets = _check_datasets(datasets)
+    if getattr(args, "fetch", False):
+        _fetch_missing(datasets)
     _preload_datasets(datasets)
     mode = args.mode or cfg["mode"] or "joint"
 
