@@ -10,7 +10,7 @@ Every block is a Gaussian χ² of a data vector :math:`d` with covariance :math:
 The Cholesky factor :math:`L` and, from it, the precision matrix
 :math:`P = C^{-1} = L^{-T}L^{-1}` are computed once when a likelihood is built, so an
 evaluation is one matrix-vector product :math:`y = Pr` per block, and the gradient
-reuses it (:math:`\partial\chi^2/\partial r = 2y`, a custom JVP rule): no
+reuses it (:math:`\\partial\\chi^2/\\partial r = 2y`, a custom JVP rule): no
 factorization, inversion or second product on the hot path.
 
 Blocks
@@ -507,7 +507,9 @@ class Likelihood:
 
     Built by :func:`build_likelihood`. All static configuration (model, datasets, free
     parameters, Cholesky factors) is fixed at build time; only arrays flow through
-    ``jax.jit``/``jax.grad``/``jax.vmap``.
+    ``jax.jit``/``jax.grad``/``jax.vmap``. The methods ``chi2``, ``chi2_blocks``,
+    ``chi2_data`` and ``predictions`` are already wrapped in ``jax.jit`` (each compiles on
+    its first call), so direct calls are fast and they compose with further transformations.
 
     Attributes:
         model: model name.
@@ -542,6 +544,11 @@ class Likelihood:
         self._e2 = _models.get_model(self._static.get("model_class", model)).e2
         self._jit_eval = None
         self._jit_vg = None
+        # compiled entry points: fast when called directly, and they compose with jit/grad/vmap
+        self.chi2 = jax.jit(self._chi2)
+        self.chi2_blocks = jax.jit(self._chi2_blocks)
+        self.chi2_data = jax.jit(self._chi2_data)
+        self.predictions = jax.jit(self._predictions)
 
     # -- parameters ---------------------------------------------------------
 
@@ -592,19 +599,20 @@ class Likelihood:
 
     # -- χ² -----------------------------------------------------------------
 
-    def chi2(self, theta) -> jnp.ndarray:
+    def _chi2(self, theta) -> jnp.ndarray:
         """Joint χ² at ``theta`` (1-D array ordered as :attr:`free_params`); pure, jit/grad/vmap-able."""
         chi2s, _ = self._evaluate(theta, {})
         return sum(chi2s.values(), jnp.asarray(0.0))
 
-    __call__ = chi2
+    def __call__(self, theta) -> jnp.ndarray:
+        return self.chi2(theta)
 
-    def chi2_blocks(self, theta) -> dict:
+    def _chi2_blocks(self, theta) -> dict:
         """Dataset name -> χ² of that block at ``theta`` (traceable)."""
         chi2s, _ = self._evaluate(theta, {})
         return chi2s
 
-    def chi2_data(self, theta, observations: Mapping[str, Any]) -> jnp.ndarray:
+    def _chi2_data(self, theta, observations: Mapping[str, Any]) -> jnp.ndarray:
         """Joint χ² with the data vectors replaced (e.g. mock data).
 
         Args:
@@ -619,7 +627,7 @@ class Likelihood:
         chi2s, _ = self._evaluate(theta, dict(observations))
         return sum(chi2s.values(), jnp.asarray(0.0))
 
-    def predictions(self, theta) -> dict:
+    def _predictions(self, theta) -> dict:
         """Dataset name -> predictions dict (traceable)."""
         _, preds = self._evaluate(theta, {})
         return preds
