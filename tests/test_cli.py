@@ -637,3 +637,18 @@ def test_data_fetch_and_fit_fetch_call_the_registry(run, monkeypatch, tmp_path):
     code, _, err = run("fit-bao", "--fetch", "--data-dir", tmp_path / "empty")
     assert calls[-1][0] == "desi_dr2"
     assert code == 2 and "pbufjax data fetch desi_dr2" in err  # the stand-in fetched nothing
+
+
+def test_progress_spinner_only_on_a_terminal(monkeypatch):
+    import io
+    import time
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, enabled, shown in ((Terminal(), True, True), (Terminal(), False, False), (io.StringIO(), True, False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with cli._progress("optimizing H0 on cmb", enabled):
+            time.sleep(0.15)
+        assert ("optimizing H0 on cmb" in stream.getvalue()) is shown
