@@ -85,7 +85,7 @@ class _Parser(argparse.ArgumentParser):
         self._lazy_epilog = lazy_epilog
 
     def error(self, message):  # noqa: D401 - argparse hook
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
     def format_help(self):
         if self._lazy_epilog is not None:
