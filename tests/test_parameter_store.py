@@ -12,7 +12,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import filelock
 import pytest
 
 from pbufjax import parameter_store as ps
@@ -65,7 +64,12 @@ def test_update_then_defaults_and_history(tmp_path):
     rec = store.update_model_defaults(
         "pbuf",
         {"k_sat": 0.97, "alpha": 4e-4},
-        {"timestamp": "2025-10-22T14:42:00Z", "chi2_improvement": 5.67, "convergence_status": "success", "dataset": "cmb"},
+        {
+            "timestamp": "2025-10-22T14:42:00Z",
+            "chi2_improvement": 5.67,
+            "convergence_status": "success",
+            "dataset": "cmb",
+        },
     )
     p = store.get_model_defaults("pbuf")
     assert p["k_sat"] == 0.97 and p["alpha"] == 4e-4
@@ -103,7 +107,12 @@ def test_numpy_and_jax_values_and_metadata_are_stored(tmp_path):
     store.update_model_defaults(
         "lcdm",
         {"H0": np.float64(68.5), "Om0": jnp.asarray(0.31)},
-        {"convergence_status": "success", "datasets": ["cmb", "bao"], "cov": np.eye(2), "chi2_improvement": np.float32(2)},
+        {
+            "convergence_status": "success",
+            "datasets": ["cmb", "bao"],
+            "cov": np.eye(2),
+            "chi2_improvement": np.float32(2),
+        },
     )
     rec = store.get_optimization_history("lcdm")[0]
     assert rec["final_values"] == {"H0": 68.5, "Om0": pytest.approx(0.31)}
@@ -163,7 +172,10 @@ def test_bad_updates_are_rejected_and_write_nothing(tmp_path, model, values, met
         (b'{"schema_version": 1, "kind": "pbufjax.optimized_parameters", "model": "lcdm", "param', "not valid JSON"),
         (b"\xff\xfe garbage", "not UTF-8"),
         (b"[1, 2, 3]", "JSON object"),
-        (b'{"kind": "pbufjax.optimized_parameters", "model": "lcdm", "updated": "x", "parameters": {}}', "schema_version"),
+        (
+            b'{"kind": "pbufjax.optimized_parameters", "model": "lcdm", "updated": "x", "parameters": {}}',
+            "schema_version",
+        ),
         (b'{"schema_version": 99, "model": "lcdm", "updated": "x", "parameters": {}}', "newer"),
         (b'{"schema_version": 1, "model": "lcdm", "updated": "x", "parameters": {"H0": "fast"}}', "H0"),
         (b'{"schema_version": 1, "model": "pbuf", "updated": "x", "parameters": {}}', "expected 'lcdm'"),
@@ -288,11 +300,15 @@ def test_lock_timeout(tmp_path):
     store = OptimizedParameterStore(tmp_path, lock_timeout=0.2)
     store.update_model_defaults("lcdm", {"H0": 68.0}, OK)
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import filelock, sys, time
             lock = filelock.FileLock({str(tmp_path / ps.LOCK_FILENAME)!r}); lock.acquire()
             print("locked", flush=True); time.sleep(30)
-        """)],
+        """),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -378,7 +394,9 @@ def test_concurrent_updates_lose_nothing(tmp_path):
         subprocess.Popen([sys.executable, "-c", WRITER, str(store_dir), str(w), str(n_upd), str(go)], env=env)
         for w in range(n_proc)
     ]
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(store_dir), str(stop)], stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(store_dir), str(stop)], stdout=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 120
     while len(list(sync.glob("ready*"))) < n_proc and time.time() < deadline:
         assert all(w.poll() in (None, 0) for w in writers), "a writer failed during start-up"

@@ -42,8 +42,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 EXIT_OK = 0
 EXIT_NOT_CONVERGED = 1
@@ -84,7 +85,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._lazy_epilog = lazy_epilog
 
-    def error(self, message):  # noqa: D401 - argparse hook
+    def error(self, message):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
     def format_help(self):
@@ -181,9 +182,17 @@ def _fit_epilog() -> str:
 def _add_common(p: argparse.ArgumentParser, *, store=True, data=True, json_out=True) -> None:
     g = p.add_argument_group("general")
     if store:
-        g.add_argument("--store-dir", metavar="DIR", help="parameter store folder (default $PBUFJAX_STORE_DIR or ./optimization_results)")
+        g.add_argument(
+            "--store-dir",
+            metavar="DIR",
+            help="parameter store folder (default $PBUFJAX_STORE_DIR or ./optimization_results)",
+        )
     if data:
-        g.add_argument("--data-dir", metavar="DIR", help="folder with the release data files (default $PBUFJAX_DATA_DIR, then the user cache)")
+        g.add_argument(
+            "--data-dir",
+            metavar="DIR",
+            help="folder with the release data files (default $PBUFJAX_DATA_DIR, then the user cache)",
+        )
     if json_out:
         g.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress indicator")
@@ -196,7 +205,9 @@ def _add_fit_arguments(p: argparse.ArgumentParser, default_datasets: list[str] |
     g.add_argument("--model", metavar="M", help=f"model name (default: config file, else {DEFAULT_MODEL})")
     dflt = ",".join(default_datasets) if default_datasets else "none: required unless the config file names them"
     g.add_argument("--datasets", metavar="A,B", help=f"comma-separated datasets or aliases (default: {dflt})")
-    g.add_argument("--mode", choices=("joint", "individual"), help="joint fit, or each dataset on its own (default joint)")
+    g.add_argument(
+        "--mode", choices=("joint", "individual"), help="joint fit, or each dataset on its own (default joint)"
+    )
     g.add_argument("--optimize", metavar="P1,P2", help="parameters to optimize (others stay fixed)")
     g.add_argument("--freeze", metavar="P1,P2", help="parameters kept fixed even if listed in --optimize")
     g.add_argument("--optimizer", metavar="NAME", help="optimization method (default minimize)")
@@ -209,7 +220,9 @@ def _add_fit_arguments(p: argparse.ArgumentParser, default_datasets: list[str] |
     g.add_argument("--no-save", action="store_true", default=None, help="do not store the optimized values")
     g.add_argument("--config", metavar="FILE", help="JSON run configuration (see documents/cli_and_store.md)")
     g.add_argument("--output", metavar="FILE", help="write the full results as JSON to FILE")
-    g.add_argument("--fetch", action="store_true", help="download missing release files first (network; sha256 checked)")
+    g.add_argument(
+        "--fetch", action="store_true", help="download missing release files first (network; sha256 checked)"
+    )
     pv = p.add_argument_group("parameter values (starting values for optimized parameters)")
     for name in _all_parameter_names():
         flags = [f"--{name}"]
@@ -244,34 +257,56 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     for name, (dsets, help_text) in FIT_COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".", lazy_epilog=_fit_epilog)
+        p = sub.add_parser(
+            name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".", lazy_epilog=_fit_epilog
+        )
         _add_fit_arguments(p, dsets)
         _add_common(p)
         p.set_defaults(handler=cmd_fit, default_datasets=dsets)
 
     # data
-    pdata = sub.add_parser("data", help="list, describe, fetch and verify the release data files", description="Release data files: where each is, hash checks, downloads.", lazy_epilog=_datasets_epilog)
+    pdata = sub.add_parser(
+        "data",
+        help="list, describe, fetch and verify the release data files",
+        description="Release data files: where each is, hash checks, downloads.",
+        lazy_epilog=_datasets_epilog,
+    )
     dsub = pdata.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)
     dsub.required = True
-    p = dsub.add_parser("list", help="every dataset, its aliases and whether its files are present", lazy_epilog=_datasets_epilog)
+    p = dsub.add_parser(
+        "list", help="every dataset, its aliases and whether its files are present", lazy_epilog=_datasets_epilog
+    )
     _add_common(p, store=False)
     p.set_defaults(handler=cmd_data_list)
-    p = dsub.add_parser("info", help="metadata, file locations and the fetch command of one dataset", lazy_epilog=_datasets_epilog)
+    p = dsub.add_parser(
+        "info", help="metadata, file locations and the fetch command of one dataset", lazy_epilog=_datasets_epilog
+    )
     p.add_argument("name", metavar="NAME", help="dataset name or alias")
     _add_common(p, store=False)
     p.set_defaults(handler=cmd_data_info)
-    p = dsub.add_parser("fetch", help="download a dataset's release files and check their sha256 (needs network)", lazy_epilog=_datasets_epilog)
+    p = dsub.add_parser(
+        "fetch",
+        help="download a dataset's release files and check their sha256 (needs network)",
+        lazy_epilog=_datasets_epilog,
+    )
     p.add_argument("name", metavar="NAME", help="dataset name or alias")
     p.add_argument("--force", action="store_true", help="download even when a verified copy exists")
     _add_common(p, store=False)
     p.set_defaults(handler=cmd_data_fetch)
-    p = dsub.add_parser("verify", help="check every present release file against its published sha256", lazy_epilog=_datasets_epilog)
+    p = dsub.add_parser(
+        "verify", help="check every present release file against its published sha256", lazy_epilog=_datasets_epilog
+    )
     p.add_argument("names", nargs="*", metavar="NAME", help="datasets to check (default: all)")
     _add_common(p, store=False)
     p.set_defaults(handler=cmd_data_verify)
 
     # store
-    pstore = sub.add_parser("store", help="inspect, export and repair the optimized-parameter store", description="The optimized-parameter store (--store-dir, else $PBUFJAX_STORE_DIR, else ./optimization_results).", lazy_epilog=_models_epilog)
+    pstore = sub.add_parser(
+        "store",
+        help="inspect, export and repair the optimized-parameter store",
+        description="The optimized-parameter store (--store-dir, else $PBUFJAX_STORE_DIR, else ./optimization_results).",
+        lazy_epilog=_models_epilog,
+    )
     ssub = pstore.add_subparsers(dest="store_command", metavar="ACTION", parser_class=_Parser)
     ssub.required = True
     p = ssub.add_parser("show", help="stored optimized values per model", lazy_epilog=_models_epilog)
@@ -284,10 +319,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, data=False)
     p.set_defaults(handler=cmd_store_history)
     p = ssub.add_parser("export", help="write the optimization summary JSON")
-    p.add_argument("--output", metavar="FILE", default=None, help="destination (default reports/optimization_summary.json)")
+    p.add_argument(
+        "--output", metavar="FILE", default=None, help="destination (default reports/optimization_summary.json)"
+    )
     _add_common(p, data=False)
     p.set_defaults(handler=cmd_store_export)
-    p = ssub.add_parser("consistency", help="divergence of the shared parameters (H0, Om0, Obh2, ns) across models", lazy_epilog=_models_epilog)
+    p = ssub.add_parser(
+        "consistency",
+        help="divergence of the shared parameters (H0, Om0, Obh2, ns) across models",
+        lazy_epilog=_models_epilog,
+    )
     p.add_argument("--models", metavar="A,B", help="models to compare (default lcdm, pbuf and every stored model)")
     _add_common(p, data=False)
     p.set_defaults(handler=cmd_store_consistency)
@@ -296,9 +337,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_store_repair)
 
     # integrity
-    p = sub.add_parser("integrity", help="physics consistency and covariance checks at a parameter point", description="Run the integrity suite (H(z) against closed forms, recombination, covariances, overlapping surveys).", lazy_epilog=lambda: _models_epilog() + "\n\n" + _datasets_epilog())
+    p = sub.add_parser(
+        "integrity",
+        help="physics consistency and covariance checks at a parameter point",
+        description="Run the integrity suite (H(z) against closed forms, recombination, covariances, overlapping surveys).",
+        lazy_epilog=lambda: _models_epilog() + "\n\n" + _datasets_epilog(),
+    )
     p.add_argument("--model", metavar="M", help=f"model name (default {DEFAULT_MODEL})")
-    p.add_argument("--datasets", metavar="A,B", default="cmb,bao,sn", help="datasets whose covariances are checked (default cmb,bao,sn)")
+    p.add_argument(
+        "--datasets",
+        metavar="A,B",
+        default="cmb,bao,sn",
+        help="datasets whose covariances are checked (default cmb,bao,sn)",
+    )
     p.add_argument("--no-precomputed", action="store_true", help="use the model defaults, not the stored values")
     p.add_argument("--set", action="append", default=[], metavar="NAME=X", help="set a parameter (repeatable)")
     _add_common(p)
@@ -352,8 +403,10 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     for r in rows:
         for i, v in enumerate(r):
             widths[i] = max(widths[i], len(v))
+
     def line(cells, numeric):
         return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()
+
     numeric_cols = [all(_looks_numeric(r[i]) for r in rows) and rows != [] for i in range(len(headers))]
     out = [line(headers, numeric_cols), "  ".join("-" * w for w in widths)]
     out += [line(r, numeric_cols) for r in rows]
@@ -393,7 +446,13 @@ def _progress(message: str, enabled: bool):
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True), transient=True) as prog:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
         prog.add_task(message, total=None)
         yield
 
@@ -516,11 +575,13 @@ def _check_param_names(values: Mapping[str, Any], model: str, what: str) -> None
     valid = _model_parameters(model)
     for name in values:
         if name not in valid:
-            raise UsageError(f"{what}: {name!r} is not a parameter of model {model!r}; valid parameters: {', '.join(valid)}")
+            raise UsageError(
+                f"{what}: {name!r} is not a parameter of model {model!r}; valid parameters: {', '.join(valid)}"
+            )
 
 
 def _cli_overrides(args, model: str) -> dict[str, float]:
-    given = {k[len("param__"):]: v for k, v in vars(args).items() if k.startswith("param__") and v is not None}
+    given = {k[len("param__") :]: v for k, v in vars(args).items() if k.startswith("param__") and v is not None}
     for name in given:
         if name not in _model_parameters(model):
             raise UsageError(
@@ -627,8 +688,11 @@ def resolve_fit_settings(args) -> dict[str, Any]:
     if opt["warm_start"]:
         warm = {k: v for k, v in store.get_warm_start(model).items() if k in valid}
         if not warm:
-            logger.warning("--warm-start: no successful %s optimization in the last 24 h; starting from %s", model,
-                           "the stored defaults" if opt["use_precomputed"] else "the model defaults")
+            logger.warning(
+                "--warm-start: no successful %s optimization in the last 24 h; starting from %s",
+                model,
+                "the stored defaults" if opt["use_precomputed"] else "the model defaults",
+            )
         layers.append(("warm start", warm))
     layers.append(("config", dict(cfg["parameter_overrides"])))
     layers.append(("command line", _cli_overrides(args, model)))
@@ -762,7 +826,9 @@ def _store_result(settings: Mapping[str, Any], result: Mapping[str, Any], status
     return info
 
 
-def _fit_report(settings: Mapping[str, Any], result: Mapping[str, Any], status: str | None, stored: Mapping[str, Any]) -> str:
+def _fit_report(
+    settings: Mapping[str, Any], result: Mapping[str, Any], status: str | None, stored: Mapping[str, Any]
+) -> str:
     lines = [_results_table(result, settings), ""]
     if settings["sources"]:
         src = ", ".join(f"{k}={_fmt(v)} ({settings['sources'][k]})" for k, v in settings["overrides"].items())
@@ -798,7 +864,9 @@ def _results_table(result: Mapping[str, Any], settings: Mapping[str, Any]) -> st
             rows.append([name, _fmt(params[name]), _fmt(sig[name]) if name in sig else "-", free])
     out = [format_table(["parameter", "value", "±1σ", ""], rows), ""]
     blocks = result.get("results", {})
-    out.append(format_table(["dataset", "χ²"], [[k, _fmt(v.get("chi2"))] for k, v in blocks.items() if isinstance(v, Mapping)]))
+    out.append(
+        format_table(["dataset", "χ²"], [[k, _fmt(v.get("chi2"))] for k, v in blocks.items() if isinstance(v, Mapping)])
+    )
     m = result.get("metrics", {})
     keys = [k for k in ("total_chi2", "dof", "reduced_chi2", "p_value", "aic", "bic") if k in m]
     out.append("")
@@ -900,7 +968,9 @@ def cmd_data_info(args) -> int:
 def cmd_data_fetch(args) -> int:
     from . import data_registry
 
-    paths = data_registry.fetch(args.name, data_dir=args.data_dir, force=args.force, progressbar=sys.stderr.isatty() and not args.quiet)
+    paths = data_registry.fetch(
+        args.name, data_dir=args.data_dir, force=args.force, progressbar=sys.stderr.isatty() and not args.quiet
+    )
     if args.json:
         _emit(_dumps([str(p) for p in paths]))
     else:
@@ -962,7 +1032,12 @@ def cmd_store_show(args) -> int:
         params = store.get_model_defaults(m)
         meta = params.pop("optimization_metadata")
         stored = store.get_stored_parameters(m)
-        out[m] = {"stored": stored, "defaults": params, "updated": meta.get("updated"), "provenance": meta.get("provenance", {})}
+        out[m] = {
+            "stored": stored,
+            "defaults": params,
+            "updated": meta.get("updated"),
+            "provenance": meta.get("provenance", {}),
+        }
         for name, value in stored.items():
             prov = meta.get("provenance", {}).get(name, {})
             rows.append([m, name, _fmt(value), prov.get("dataset"), prov.get("timestamp")])
@@ -982,16 +1057,22 @@ def cmd_store_history(args) -> int:
         _check_model(args.model)
     recs = store.get_optimization_history(args.model)
     if args.limit:
-        recs = recs[-args.limit:]
+        recs = recs[-args.limit :]
     if args.json:
         _emit(_dumps(recs))
     elif not recs:
         _emit(f"no optimization records in {store.store_dir}")
     else:
         rows = [
-            [r["timestamp"], r["model"], r["dataset"], ",".join(r["optimized_params"]),
-             " ".join(f"{k}={_fmt(v)}" for k, v in r["final_values"].items()),
-             _fmt(r["chi2_improvement"]) if r["chi2_improvement"] is not None else "-", r["convergence_status"]]
+            [
+                r["timestamp"],
+                r["model"],
+                r["dataset"],
+                ",".join(r["optimized_params"]),
+                " ".join(f"{k}={_fmt(v)}" for k, v in r["final_values"].items()),
+                _fmt(r["chi2_improvement"]) if r["chi2_improvement"] is not None else "-",
+                r["convergence_status"],
+            ]
             for r in recs
         ]
         _emit(format_table(["timestamp", "model", "dataset", "optimized", "values", "Δχ²", "status"], rows))
@@ -1027,8 +1108,15 @@ def cmd_store_consistency(args) -> int:
         _emit(_dumps(report))
         return EXIT_OK
     names = list(next(iter(report.values()))["values"]) if report else []
-    rows = [[p, *[_fmt(e["values"].get(m)) for m in names], f"{100 * e['divergence']:.3g}%", "ok" if e["consistent"] else "DIVERGENT"]
-            for p, e in report.items()]
+    rows = [
+        [
+            p,
+            *[_fmt(e["values"].get(m)) for m in names],
+            f"{100 * e['divergence']:.3g}%",
+            "ok" if e["consistent"] else "DIVERGENT",
+        ]
+        for p, e in report.items()
+    ]
     _emit(format_table(["parameter", *names, "divergence", f"(tolerance {100 * CONSISTENCY_TOLERANCE:g}%)"], rows))
     return EXIT_OK
 
@@ -1066,6 +1154,7 @@ def cmd_integrity(args) -> int:
     overrides.update(_parse_set(args.set, model))
     params = parameter.build_params(model, overrides)
     from . import integrity
+
     with _progress("running the integrity suite", not args.quiet and not args.json):
         report = integrity.run_integrity_suite(params, datasets)
     passed = _integrity_passed(report)
@@ -1081,32 +1170,46 @@ def _integrity_passed(report: Mapping[str, Any]) -> bool:
         if key in report:
             value = report[key]
             return value is True or (isinstance(value, str) and value.lower() in ("pass", "passed", "ok", "success"))
-    return all(
-        (v.get("passed", True) if isinstance(v, Mapping) else (v is not False)) for v in report.values()
-    )
+    return all((v.get("passed", True) if isinstance(v, Mapping) else (v is not False)) for v in report.values())
 
 
 def _integrity_text(report: Mapping[str, Any]) -> str:
     """Readable table of :func:`pbufjax.integrity.run_integrity_suite`'s report."""
+
     def ok(v: Any) -> str:
         return "pass" if v is True else ("FAIL" if v is False else str(v))
 
     rows = []
     h = report.get("h_ratios")
     if isinstance(h, Mapping):
-        rows.append(["H(z) vs closed form", ok(h.get("passed")),
-                     f"max deviation {_fmt(h.get('max_deviation'))} (tolerance {_fmt(h.get('tolerance'))})"])
+        rows.append(
+            [
+                "H(z) vs closed form",
+                ok(h.get("passed")),
+                f"max deviation {_fmt(h.get('max_deviation'))} (tolerance {_fmt(h.get('tolerance'))})",
+            ]
+        )
     rec = report.get("recombination")
     if isinstance(rec, Mapping):
-        rows.append(["recombination z*", ok(rec.get("passed")),
-                     f"z* = {_fmt(rec.get('z_star'))}, expected {_fmt(rec.get('expected'))} ± {_fmt(rec.get('tolerance'))}"])
+        rows.append(
+            [
+                "recombination z*",
+                ok(rec.get("passed")),
+                f"z* = {_fmt(rec.get('z_star'))}, expected {_fmt(rec.get('expected'))} ± {_fmt(rec.get('tolerance'))}",
+            ]
+        )
     cov = report.get("covariance")
     if isinstance(cov, Mapping):
         for name, info in cov.items():
             if isinstance(info, Mapping):
-                rows.append([f"covariance {name}", ok(info.get("passed")),
-                             f"n = {info.get('n')}, min eigenvalue {_fmt(info.get('min_eigenvalue'))}, "
-                             f"condition number {_fmt(info.get('condition_number'))}"])
+                rows.append(
+                    [
+                        f"covariance {name}",
+                        ok(info.get("passed")),
+                        f"n = {info.get('n')}, min eigenvalue {_fmt(info.get('min_eigenvalue'))}, "
+                        f"condition number {_fmt(info.get('condition_number'))}",
+                    ]
+                )
     known = {"h_ratios", "recombination", "covariance", "overlaps", "warnings", "passed", "config"}
     for name, value in report.items():
         if name not in known:
@@ -1202,7 +1305,10 @@ def _classify(exc: BaseException) -> tuple[int, str]:
         return EXIT_USAGE, _message(exc)
     if isinstance(exc, (ConfigError, StoreError)):
         return EXIT_USAGE, _message(exc)
-    if isinstance(exc, (ValueError, KeyError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
+    if isinstance(
+        exc,
+        (ValueError, KeyError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError),
+    ):
         return EXIT_USAGE, _message(exc)
     if isinstance(exc, OSError):
         return EXIT_USAGE, _message(exc)

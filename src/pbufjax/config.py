@@ -43,8 +43,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 #: Allowed top-level keys of a configuration file.
 TOP_LEVEL_KEYS = ("description", "model", "datasets", "mode", "optimization", "optimizer", "parameter_overrides")
@@ -95,12 +96,13 @@ def _name_list(value: Any, key: str, source: str | None) -> list[str]:
     if isinstance(value, str):
         value = [s.strip() for s in value.split(",") if s.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{_where(source, key)} must be a list of names (e.g. [\"H0\", \"Om0\"]), got {value!r}")
+        raise ConfigError(f'{_where(source, key)} must be a list of names (e.g. ["H0", "Om0"]), got {value!r}')
     return list(value)
 
 
-def check_number(value: Any, key: str, lo: float | None, hi: float | None, *, lo_open=True, hi_open=False,
-                 source: str | None = None) -> float:
+def check_number(
+    value: Any, key: str, lo: float | None, hi: float | None, *, lo_open=True, hi_open=False, source: str | None = None
+) -> float:
     """A finite real number in ``(lo, hi]`` (or the bounds chosen by ``lo_open``/``hi_open``).
 
     Raises:
@@ -164,7 +166,9 @@ def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
 
     opt = doc.get("optimization", {})
     if not isinstance(opt, dict):
-        raise ConfigError(f"{_where(source, 'optimization')} must be an object with keys {', '.join(OPTIMIZATION_DEFAULTS)}")
+        raise ConfigError(
+            f"{_where(source, 'optimization')} must be an object with keys {', '.join(OPTIMIZATION_DEFAULTS)}"
+        )
     _unknown_keys(opt, tuple(OPTIMIZATION_DEFAULTS), source, "optimization")
     for key, value in opt.items():
         dotted = f"optimization.{key}"
@@ -189,7 +193,9 @@ def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
             raise ConfigError(f"{_where(source, 'optimizer')} must be an object with keys {', '.join(OPTIMIZER_KEYS)}")
         _unknown_keys(block, OPTIMIZER_KEYS, source, "optimizer")
         if "method" in block and (not isinstance(block["method"], str) or not block["method"]):
-            raise ConfigError(f"{_where(source, 'optimizer.method')} must be an optimizer name, got {block['method']!r}")
+            raise ConfigError(
+                f"{_where(source, 'optimizer.method')} must be an optimizer name, got {block['method']!r}"
+            )
         if "options" in block and not isinstance(block["options"], dict):
             raise ConfigError(f"{_where(source, 'optimizer.options')} must be an object, got {block['options']!r}")
         bounds = block.get("bounds", {})
@@ -198,7 +204,11 @@ def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
         clean_bounds = {}
         for name, pair in bounds.items():
             key = f"optimizer.bounds.{name}"
-            if not isinstance(pair, list) or len(pair) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pair):
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or not all(_is_number(v) and math.isfinite(v) for v in pair)
+            ):
                 raise ConfigError(f"{_where(source, key)} must be [lower, upper] (two finite numbers), got {pair!r}")
             if not pair[0] < pair[1]:
                 raise ConfigError(f"{_where(source, key)} = {pair!r}: lower bound must be below upper bound")
@@ -239,7 +249,9 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise ConfigError(
+            f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     return validate_config(doc, str(path))
 
 
@@ -272,7 +284,7 @@ def check_model_parameters(config: Mapping[str, Any], model: str, source: str | 
                     f"{'an optimizable' if key == 'optimize_parameters' else 'a'} parameter of model {model!r}; "
                     f"valid parameters: {', '.join(allowed)}"
                 )
-    for name in ((config.get("optimizer") or {}).get("bounds") or {}):
+    for name in (config.get("optimizer") or {}).get("bounds") or {}:
         if name not in optimizable:
             raise ConfigError(
                 f"{_where(source, 'optimizer.bounds.' + name)}: not an optimizable parameter of model {model!r}; "

@@ -59,8 +59,9 @@ import numbers
 import os
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import filelock
 import numpy as np
@@ -258,8 +259,10 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def _check_finite_number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.generic)) and not (
-        hasattr(value, "__array__") and np.ndim(value) == 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (numbers.Real, np.generic))
+        and not (hasattr(value, "__array__") and np.ndim(value) == 0)
     ):
         raise TypeError(f"{where} must be a real number, got {type(value).__name__} ({value!r})")
     f = float(np.asarray(value))
@@ -448,7 +451,9 @@ class OptimizedParameterStore:
         except UnicodeDecodeError as exc:
             raise StoreCorruptError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except json.JSONDecodeError as exc:
-            raise StoreCorruptError(path, f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            raise StoreCorruptError(
+                path, f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            ) from None
 
     def _read_model_doc(self, model: str) -> dict | None:
         path = self.model_path(model)
@@ -576,7 +581,9 @@ class OptimizedParameterStore:
         values: dict[str, float] = {}
         for name, value in optimized_params.items():
             if name not in valid:
-                raise ValueError(f"unknown parameter {name!r} for model {model!r}; valid parameters: {', '.join(valid)}")
+                raise ValueError(
+                    f"unknown parameter {name!r} for model {model!r}; valid parameters: {', '.join(valid)}"
+                )
             number = _check_finite_number(value, f"optimized value of {name!r}")
             if name in frozen:
                 logger.info("parameter %r is frozen; its value is not stored", name)
@@ -680,7 +687,8 @@ class OptimizedParameterStore:
                 }
             model_doc["last_record_id"] = record["record_id"]
             model_doc["last_optimization"] = {
-                k: record[k] for k in ("timestamp", "dataset", "optimized_params", "chi2_improvement", "convergence_status")
+                k: record[k]
+                for k in ("timestamp", "dataset", "optimized_params", "chi2_improvement", "convergence_status")
             }
             atomic_write_json(self.model_path(model), model_doc)
         logger.info("stored %s defaults %s in %s", model, values, self.store_dir)
@@ -789,7 +797,9 @@ class OptimizedParameterStore:
             try:
                 self._read_model_doc(m)
             except (StoreCorruptError, ValueError) as exc:
-                problems.append(exc if isinstance(exc, StoreCorruptError) else StoreCorruptError(self.model_path(m), str(exc)))
+                problems.append(
+                    exc if isinstance(exc, StoreCorruptError) else StoreCorruptError(self.model_path(m), str(exc))
+                )
         return problems
 
     def repair(self) -> dict[str, Any]:
