@@ -252,21 +252,21 @@ class _BAOBlock(_Block):
         self.codes = np.array([_BAO_CODES[q] for q in self.quantities])
         rdfid = data.get("rd_fid")
         self.rd_fid = np.ones(self.n) if rdfid is None else np.where(np.isfinite(rdfid), rdfid, 1.0)
-        self.z_unique, self.z_index = np.unique(self.redshifts, return_inverse=True)
+        # one-hot selection of each point's quantity: products instead of gathers (whose
+        # reverse-mode scatters are slow on CPU)
+        self.select = np.stack([(self.codes == k).astype(np.float64) for k in range(len(_BAO_CODES))])
 
     def z_dm(self):
-        return self.z_unique
+        return self.redshifts
 
     def z_h(self):
-        return self.z_unique
+        return self.redshifts
 
     def predict(self, p, ctx):
-        dm_u = ctx.dm(self._dm_slice)
-        h_u = ctx.hubble(self._h_slice)
+        dm = ctx.dm(self._dm_slice)
+        hz = ctx.hubble(self._h_slice)
         rd = ctx.derived["r_drag"]
         z = jnp.asarray(self.redshifts)
-        dm = dm_u[self.z_index]
-        hz = h_u[self.z_index]
         dh = constants.C_KM_S / hz
         dv = jnp.cbrt(z * dm * dm * dh)
         rdfid = jnp.asarray(self.rd_fid)
@@ -281,7 +281,7 @@ class _BAOBlock(_Block):
                 hz * rd / rdfid,  # H_rs_over_rdfid
             ]
         )
-        model = candidates[self.codes, np.arange(self.n)]
+        model = jnp.sum(jnp.asarray(self.select) * candidates, axis=0)
         return model, {"r_d": rd}
 
 
