@@ -373,7 +373,7 @@ def _run_block(kind: Sequence[str], params: Mapping[str, Any], data: Mapping[str
     dtype = (data.get("metadata") or {}).get("dataset_type")
     if dtype not in kind:
         raise ValueError(f"{fname}: dataset {data.get('name')!r} has dataset_type {dtype!r}, expected one of {list(kind)}")
-    kw = {"explicit_offset": "M_B" in params} if dtype == "sn" else {}
+    kw = {"explicit_offset": "M_B" in params and "is_calibrator" in data} if dtype == "sn" else {}
     block = _make_block(data, **kw)
     ctx = _Context(params, *_layout([block]))
     chi2, pred = block.chi2(params, ctx, jnp.asarray(block.observations))
@@ -671,8 +671,8 @@ class Likelihood:
 def _as_list(x, what: str) -> list:
     if isinstance(x, (str, Mapping)):
         return [x]
-    if isinstance(x, (list, tuple)):
-        return list(x)
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return list(x.tolist() if isinstance(x, np.ndarray) else x)
     raise TypeError(f"{what} must be a list, got {type(x).__name__}")
 
 
