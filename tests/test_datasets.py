@@ -15,7 +15,12 @@ import pytest
 
 from pbufjax import data_registry, datasets
 from pbufjax.data_registry import DataFileHashError, DataFileNotFoundError
-from pbufjax.datasets import DataFormatError, DatasetValidationError, load_dataset, validate_dataset
+from pbufjax.datasets import (
+    DataFormatError,
+    DatasetValidationError,
+    load_dataset,
+    validate_dataset,
+)
 
 DATA_DIR = Path(os.environ.get("PBUFJAX_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 needs_data = pytest.mark.skipif(

@@ -221,6 +221,7 @@ def test_jit_vmap_and_float64(sn_lik):
     assert np.all(log_grads[:, 0] < 0.2) and np.all(log_grads[:, 1] > 2.0)
 
 
+@pytest.mark.slow
 def test_hessian_forward_and_reverse_mode(sn_lik):
     x = jnp.array([70.0, 0.32])
     hess = np.asarray(jax.jit(jax.hessian(sn_lik.chi2))(x))
@@ -417,10 +418,14 @@ def test_pantheon_shoes_block_on_synthetic_covariance(tmp_path, monkeypatch):
     one = np.ones(r.size)
     r0 = shoes["observations"] - mu
     b, e = one @ cinv @ r0, one @ cinv @ one
-    _, g = marg.value_and_grad(theta[:2])
-    assert float(marg.value_and_grad(theta[:2])[0]) == pytest.approx(r0 @ cinv @ r0 - b * b / e, rel=1e-8)
-    assert abs(float(g[0])) > 1e-2
-    # without calibrators H0 is degenerate with the offset (up to the radiation term)
+    v, g = marg.value_and_grad(theta[:2])
+    assert float(v) == pytest.approx(r0 @ cinv @ r0 - b * b / e, rel=1e-8)
+    assert abs(float(g[0])) > 1e-2  # the calibrators constrain H0
+    # without calibrators: the marginalized χ² of the rows with zHD > 0.01
     plain_lik = L.build_likelihood("lcdm", [plain], ["H0", "Om0"])
-    _, g = plain_lik.value_and_grad(theta[:2])
-    assert abs(float(g[0])) < 1e-6 < abs(float(g[1]))
+    keep = shoes["z_cmb"] > 0.01
+    cinv_p = np.linalg.inv(plain["covariance"])
+    rp = plain["observations"] - mu[keep]
+    onep = np.ones(rp.size)
+    bp, ep = onep @ cinv_p @ rp, onep @ cinv_p @ onep
+    assert float(plain_lik.chi2(theta[:2])) == pytest.approx(rp @ cinv_p @ rp - bp * bp / ep, rel=1e-8)

@@ -30,9 +30,9 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
 
 #: Environment variable naming a data directory.
 ENV_DATA_DIR = "PBUFJAX_DATA_DIR"

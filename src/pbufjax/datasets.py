@@ -59,14 +59,15 @@ from __future__ import annotations
 import inspect
 import json
 import os
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import data_registry
-from .data_registry import DataFileNotFoundError  # noqa: F401  (re-exported)
+from .data_registry import DataFileNotFoundError
 
 #: Dataset types understood by the likelihoods.
 DATASET_TYPES = ("cmb", "bao", "bao_ani", "sn")

@@ -64,7 +64,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -139,8 +140,7 @@ def _layout(blocks) -> tuple[np.ndarray, np.ndarray]:
         n_h += zh.size
         z_dm.append(zd)
         z_h.append(zh)
-    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
-    return cat(z_dm), cat(z_h)
+    return np.concatenate(z_dm or [np.zeros(0)]), np.concatenate(z_h or [np.zeros(0)])
 
 
 def _factor(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -724,7 +724,7 @@ def build_likelihood(
             data = item
             name = data.get("name")
             if not isinstance(name, str):
-                raise ValueError("a dataset dict in datasets_list needs a string 'name'")
+                raise TypeError(f"a dataset dict in datasets_list needs a string 'name', got {name!r}")
         elif isinstance(item, str):
             name = _datasets.resolve_name(item)
             data = _datasets.load_dataset(name, data_dir)

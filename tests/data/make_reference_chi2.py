@@ -48,7 +48,7 @@ POINTS = {
 
 
 def astropy_cosmology(pt):
-    kw = dict(H0=pt["H0"] * u.km / u.s / u.Mpc, Om0=pt["Om0"], Tcmb0=TCMB * u.K, Neff=NEFF, m_nu=0.0 * u.eV)
+    kw = {"H0": pt["H0"] * u.km / u.s / u.Mpc, "Om0": pt["Om0"], "Tcmb0": TCMB * u.K, "Neff": NEFF, "m_nu": 0.0 * u.eV}
     if pt["model"] == "w0wacdm":
         return Flatw0waCDM(w0=pt["w0"], wa=pt["wa"], **kw)
     if pt.get("Ok0", 0.0) != 0.0:
@@ -81,7 +81,7 @@ def sound_horizon(cosmo, z, wb):
         return C_KMS / np.sqrt(3.0 * (1.0 + r)) / (a * a * cosmo.H(zz).value)
 
     a_end = 1.0 / (1.0 + z)
-    val, err = quad(integrand, 0.0, a_end, epsabs=0.0, epsrel=1e-12, limit=500, points=[a_end * 1e-3, a_end * 1e-2])
+    val, _ = quad(integrand, 0.0, a_end, epsabs=0.0, epsrel=1e-12, limit=500, points=[a_end * 1e-3, a_end * 1e-2])
     return val
 
 
