@@ -1,6 +1,7 @@
 """Run logging through the logging module and the results table."""
 
 import logging
+
 import numpy as np
 import pytest
 

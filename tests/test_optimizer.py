@@ -62,7 +62,7 @@ def test_fit_lbfgs_respects_bounds_and_log_space():
     assert float(r.x[0]) <= 1.0 and float(r.x[1]) >= 0.0
     assert float(r.x[0]) == pytest.approx(1.0, abs=2e-3) and float(r.x[1]) == pytest.approx(0.0, abs=2e-3)
     # log-space parameter: minimum of (log10 r - 9)^2 at r = 1e9 from r0 = 1e6.5
-    f = lambda th: (jnp.log10(th[0]) - 9.0) ** 2  # noqa: E731
+    f = lambda th: (jnp.log10(th[0]) - 9.0) ** 2
     r = fit_lbfgs(f, jnp.array([10**6.5]), jnp.array([1e6]), jnp.array([1e12]), log_mask=jnp.array([True]))
     assert float(jnp.log10(r.x[0])) == pytest.approx(9.0, abs=1e-5)
 
@@ -90,7 +90,8 @@ def test_fit_lbfgs_honest_status():
     assert O.lbfgs_status_name(r.status) == "max_iter" and int(r.n_iter) == 3
 
 
-@pytest.mark.parametrize("method", ["minimize", "lbfgs", "differential_evolution", "basinhopping", "multistart"])
+@pytest.mark.parametrize("method", ["minimize", "lbfgs", "differential_evolution", "basinhopping", "multistart",
+                                    "newton"])
 def test_every_builtin_optimizer_reaches_the_minimum(rosen_compiled, method):
     obj = Objective(rosen_compiled, ROSEN_LO, ROSEN_HI)
     opts = {"seed": 3} if method in ("differential_evolution", "basinhopping", "multistart") else None
@@ -131,9 +132,36 @@ def test_bounds_reached_reported():
     assert sorted(out["bounds_reached"]) == ["a", "b"]
 
 
+def test_fit_newton_converges_quadratically_and_returns_the_hessian():
+    lo, hi = jnp.full(2, -5.0), jnp.full(2, 5.0)
+    r = jax.jit(lambda x0: O.fit_newton(quad, x0, lo, hi))(jnp.array([4.0, 4.0]))
+    np.testing.assert_allclose(r.x, TARGET, atol=1e-9)
+    assert O.lbfgs_status_name(r.status) == "success" and int(r.n_iter) <= 6  # a quadratic: one Newton step
+    h_phys = O.unit_hessian_to_physical(r.hess_unit, r.grad_unit, r.x, lo, hi, np.zeros(2, bool))
+    np.testing.assert_allclose(h_phys, 2 * CURV, rtol=1e-10)
+    # the chain rule for a log-space parameter, away from the minimum (gradient term included)
+    f = lambda th: (jnp.log10(th[0]) - 9.0) ** 2 + th[0] * 1e-12 + 0.1 * th[1] ** 2
+    lo2, hi2, mask = np.array([1e6, -1.0]), np.array([1e12, 1.0]), np.array([True, False])
+    x = np.array([3e7, 0.2])
+    fu = lambda u: f(O.from_unit(u, lo2, hi2, mask, jnp))
+    u = O.to_unit(x, lo2, hi2, mask)
+    hp = O.unit_hessian_to_physical(jax.hessian(fu)(u), jax.grad(fu)(u), x, lo2, hi2, mask)
+    np.testing.assert_allclose(hp, jax.hessian(f)(jnp.asarray(x)), rtol=1e-8)
+
+
+def test_fit_newton_bounds_and_vmap():
+    lo, hi = jnp.array([-5.0, 0.0]), jnp.array([1.0, 5.0])
+    r = O.fit_newton(quad, jnp.array([0.0, 1.0]), lo, hi)
+    np.testing.assert_allclose(r.x, [1.0, 0.0], atol=1e-12)  # both at their bounds, exactly
+    assert O.lbfgs_status_name(r.status) == "success" and float(r.grad_norm) < 1e-6
+    starts = jnp.array([[0.0, 0.5], [-4.0, 4.0], [0.9, 0.1]])
+    rs = jax.vmap(lambda x0: O.fit_newton(quad, x0, lo, hi))(starts)
+    np.testing.assert_allclose(rs.x, np.tile([1.0, 0.0], (3, 1)), atol=1e-12)
+
+
 def test_nan_objective_is_never_success():
     c = CompiledChi2(lambda x, aux: jnp.nan * jnp.sum(x), ["a", "b"])
-    for method in ("minimize", "lbfgs"):
+    for method in ("minimize", "lbfgs", "newton"):
         out = run_optimizer(Objective(c, np.zeros(2), np.ones(2)), np.full(2, 0.5), method)
         assert out["status"] == "failed" and out["success"] is False
 

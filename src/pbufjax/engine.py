@@ -47,7 +47,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -375,6 +376,8 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
         out = _opt.solve(problem, method, cfg.get("options"))
         timing["optimize"] = time.perf_counter() - t1
         best = out["x"]
+        extra_hess_unit = out.get("extra", {}).pop("hess_unit", None)
+        grad_unit = out.pop("gradient_unit", None)
         versions = _opt.library_versions()
         optimization = {
             "convergence_status": out["status"],
@@ -406,6 +409,7 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
             optimization["extra"] = out["extra"]
     else:
         best = problem.x0
+        extra_hess_unit = grad_unit = None
         optimization = {"convergence_status": "not optimized", "success": None, "method": None,
                         "covariance_scaling": problem.covariance_scaling, "recomb_method": problem.recomb_method,
                         "chi2_improvement": 0.0}
@@ -432,7 +436,12 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
     unc = {"covariance": np.zeros((0, 0)), "correlation": np.zeros((0, 0)), "sigma": {}, "unconstrained": [],
            "status": "no free parameters", "fisher_eigenvalues_unit": [], "sigma_fraction": {}}
     if problem.n_free and cfg.get("uncertainties", True):
-        hess = problem.hessian(best)
+        hess_unit = extra_hess_unit
+        if hess_unit is not None:  # the optimizer already has the exact Hessian at the optimum
+            hess = _opt.unit_hessian_to_physical(hess_unit, grad_unit, best, problem.lower, problem.upper,
+                                                 problem.log_mask)
+        else:
+            hess = problem.hessian(best)
         unc = hessian_uncertainties(hess, best, problem.free_params, problem.lower, problem.upper, problem.log_mask)
     elif problem.n_free:
         unc["status"] = "not computed (uncertainties=False)"
@@ -500,5 +509,12 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
     return result
 
 
-__all__ = ["OPTIMIZERS", "run_fit", "register_optimizer", "clear_cache", "hessian_uncertainties",
-           "propagate_uncertainty", "UNCONSTRAINED_FRACTION"]
+__all__ = [
+    "OPTIMIZERS",
+    "UNCONSTRAINED_FRACTION",
+    "clear_cache",
+    "hessian_uncertainties",
+    "propagate_uncertainty",
+    "register_optimizer",
+    "run_fit",
+]

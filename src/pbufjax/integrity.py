@@ -24,7 +24,8 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,8 @@ def compiled_hubble(z, params: Mapping[str, Any]) -> np.ndarray:
     from .cosmology import models as _models
 
     name = params.get("model_class", "lcdm")
-    keys = tuple(sorted(k for k, v in params.items() if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)))
+    keys = tuple(sorted(k for k, v in params.items()
+                        if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)))
     key = (name, keys, _models.get_model(name).e2)
     fn = _HUBBLE_CACHE.get(key)
     if fn is None:
@@ -218,7 +220,8 @@ def verify_h_ratios(params: Mapping[str, Any], redshifts: Sequence[float] | None
     return check_h_ratios(params, redshifts, tolerance)["passed"]
 
 
-def check_recombination(params: Mapping[str, Any], reference: float = 1089.80, tolerance: float = 1.0) -> dict[str, Any]:
+def check_recombination(params: Mapping[str, Any], reference: float = 1089.80,
+                        tolerance: float = 1.0) -> dict[str, Any]:
     """Details of :func:`verify_recombination`."""
     from .parameter import derived_params
 

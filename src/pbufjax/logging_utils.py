@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -122,7 +123,8 @@ def log_diagnostics(params: Mapping[str, Any], predictions: Mapping[str, Any]) -
     if not logger.isEnabledFor(logging.INFO):
         return
     derived = ", ".join(f"{k} = {_fmt(params[k])}" for k in _DERIVED if k in params)
-    logger.info("%s (%s): %s", params.get("model_class", "?"), params.get("recomb_method", "?"), derived or "no derived keys")
+    logger.info("%s (%s): %s", params.get("model_class", "?"), params.get("recomb_method", "?"),
+                derived or "no derived keys")
     items = predictions.items() if isinstance(predictions, Mapping) else []
     for name, pred in items:
         if isinstance(pred, Mapping):
@@ -130,8 +132,11 @@ def log_diagnostics(params: Mapping[str, Any], predictions: Mapping[str, Any]) -
             for k, v in pred.items():
                 arr = np.asarray(v) if not isinstance(v, (str, list)) else None
                 if arr is not None and arr.dtype.kind in "fiu":
-                    parts.append(f"{k} = {_fmt(arr)}" if arr.ndim == 0 else
-                                 f"{k} = [{', '.join(_fmt(x, 5) for x in arr.ravel()[:6])}{', ...' if arr.size > 6 else ''}]")
+                    if arr.ndim == 0:
+                        parts.append(f"{k} = {_fmt(arr)}")
+                    else:
+                        head = ", ".join(_fmt(x, 5) for x in arr.ravel()[:6])
+                        parts.append(f"{k} = [{head}{', ...' if arr.size > 6 else ''}]")
             logger.info("predictions %s: %s", name, "; ".join(parts))
         else:
             logger.info("prediction %s = %s", name, _fmt(pred))

@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,8 @@ __all__ = [
     "compute_metrics",
     "delta_aic",
     "delta_bic",
-    "n_data_points",
     "information_criteria",
+    "n_data_points",
 ]
 
 
