@@ -288,8 +288,8 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
         ("bad mode", ["fit-cmb", "--mode", "both"], "invalid choice: 'both'"),
         (
             "bad optimizer",
-            ["fit-cmb", "--optimize", "H0", "--optimizer", "newton"],
-            "unknown optimizer 'newton'; valid optimizers",
+            ["fit-cmb", "--optimize", "H0", "--optimizer", "no-such-method"],
+            "unknown optimizer 'no-such-method'; valid optimizers",
         ),
         ("negative cov scale", ["fit-cmb", "--cov-scale", "-1"], "--cov-scale = -1 is out of range"),
         ("tolerance out of range", ["fit-cmb", "--tol", "3"], "--tol = 3 is out of range"),
