@@ -172,7 +172,11 @@ def comoving_transverse_distance(z, p: Mapping):
         D_M = D_C\\,S\\!\\left(\\Omega_k D_C^2/D_{H_0}^2\\right),\\quad
         S(y) = \\sinh\\sqrt y/\\sqrt y\\ (y>0),\\ \\sin\\sqrt{-y}/\\sqrt{-y}\\ (y<0).
     """
-    dc = comoving_distance(z, p)
+    return transverse_from_radial(comoving_distance(z, p), p)
+
+
+def transverse_from_radial(dc, p: Mapping):
+    """:math:`D_M` from the line-of-sight comoving distance :math:`D_C` (curvature correction)."""
     ok = densities(p).omega_k
     return dc * _sinc_curvature(ok * (dc / hubble_distance(p)) ** 2)
 
@@ -242,3 +246,41 @@ def sound_horizon(z, p: Mapping, a_min=0.0):
     if a_min:
         head = head - _gl(f, jnp.zeros_like(u), jnp.full_like(u, np.sqrt(a_min)))
     return hubble_distance(p) * head
+
+
+def recombination_integrals(p: Mapping, z_star, z_drag):
+    """:math:`r_s(z_*)`, :math:`r_s(z_d)` and :math:`D_C(z_*)` [Mpc] from one set of integrand evaluations.
+
+    The same quadrature as :func:`sound_horizon` and :func:`comoving_distance` (48
+    panels of 8-point Gauss-Legendre rules in u, one rule per partial panel), fused:
+    :math:`E^2` is evaluated once at the 48x8 panel nodes plus the 3x8 partial-panel
+    nodes, which keeps the compiled graph, and its reverse pass, small.
+
+    Args:
+        p: parameter dict (needs ``Obh2``).
+        z_star: decoupling redshift (may be traced).
+        z_drag: drag redshift (may be traced).
+    """
+    d = densities(p)
+    r0 = 0.75 * jnp.asarray(p["Obh2"], jnp.float64) / (d.omega_gamma * d.h**2)
+    edges = jnp.asarray(_EDGES)
+    half = 0.5 * (edges[1:] - edges[:-1])
+    x_full = edges[:-1, None] + half[:, None] * (1.0 + _GL_X)  # (N_PANELS, GL_ORDER)
+    us = 1.0 / jnp.sqrt(1.0 + _asz(z_star))
+    ud = 1.0 / jnp.sqrt(1.0 + _asz(z_drag))
+    i_s = jnp.clip(jnp.floor(us * N_PANELS).astype(jnp.int32), 0, N_PANELS - 1)
+    i_d = jnp.clip(jnp.floor(ud * N_PANELS).astype(jnp.int32), 0, N_PANELS - 1)
+    lo = jnp.stack([edges[i_s], edges[i_d], us])  # r_s(z*), r_s(z_d): [edge, u]; D_C(z*): [u*, edge]
+    hi = jnp.stack([us, ud, edges[i_s + 1]])
+    phalf = 0.5 * (hi - lo)
+    x_part = lo[:, None] + phalf[:, None] * (1.0 + _GL_X)  # (3, GL_ORDER)
+    x = jnp.concatenate([x_full, x_part], axis=0)
+    los = _los_integrand(x, p)
+    snd = los / jnp.sqrt(3.0 * (1.0 + r0 * x * x))
+    rs_panels = jnp.sum(_GL_W * snd[:N_PANELS], axis=1) * half
+    los_panels = jnp.sum(_GL_W * los[:N_PANELS], axis=1) * half
+    head = jnp.concatenate([jnp.zeros(1), jnp.cumsum(rs_panels)])  # r_s integral from 0 to edge_i
+    tail = jnp.concatenate([jnp.cumsum(los_panels[::-1])[::-1], jnp.zeros(1)])  # D_C integral edge_i..1
+    part = jnp.sum(_GL_W * jnp.stack([snd[N_PANELS], snd[N_PANELS + 1], los[N_PANELS + 2]]), axis=1) * phalf
+    scale = hubble_distance(p)
+    return scale * (head[i_s] + part[0]), scale * (head[i_d] + part[1]), scale * (tail[i_s + 1] + part[2])

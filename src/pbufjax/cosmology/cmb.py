@@ -15,7 +15,7 @@ from typing import Mapping
 import jax.numpy as jnp
 
 from .. import constants
-from .background import comoving_transverse_distance, sound_horizon
+from .background import recombination_integrals, transverse_from_radial
 from .models import densities
 from .recombination import r_drag_aubourg, z_star_and_drag
 
@@ -36,13 +36,11 @@ def derived(p: Mapping) -> dict:
         ``DM_star`` [Mpc], ``z_drag``, ``r_drag`` [Mpc], ``R`` and ``l_A``.
     """
     zs, zd = z_star_and_drag(p)
-    rs = sound_horizon(jnp.stack([zs, zd]), p)
-    r_star, r_drag = rs[0], rs[1]
-    if p.get("recomb_method") == "AUBOURG":
-        d = densities(p)
-        r_drag = r_drag_aubourg(jnp.asarray(p["Obh2"], jnp.float64), d.omega_m * d.h**2)
-    dm = comoving_transverse_distance(zs, p)
+    r_star, r_drag, dc = recombination_integrals(p, zs, zd)
     d = densities(p)
+    if p.get("recomb_method") == "AUBOURG":
+        r_drag = r_drag_aubourg(jnp.asarray(p["Obh2"], jnp.float64), d.omega_m * d.h**2)
+    dm = transverse_from_radial(dc, p)
     h0 = jnp.asarray(p["H0"], jnp.float64)
     return {
         "z_star": zs,
