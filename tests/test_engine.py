@@ -67,6 +67,15 @@ def test_result_structure(desi_fit):
     assert p["optimization_metadata"]["optimized_params"] == ["H0", "Om0"]
 
 
+def test_best_fit_params_equal_build_params(desi_fit):
+    from pbufjax import build_params
+
+    p = desi_fit["params"]
+    ref = build_params("lcdm", {k: p[k] for k in ("H0", "Om0", "Obh2", "ns", "Neff", "Tcmb", "Ok0")})
+    for k, v in ref.items():
+        assert p[k] == (pytest.approx(v, rel=1e-12) if isinstance(v, float) else v)
+
+
 def test_warm_fit_reuses_compiled_code(desi_fit):
     r = run_fit("lcdm", ["desi_dr2"], **DESI)
     assert r["timing"]["total"] < 0.5  # milliseconds in practice; generous for a loaded CI machine
@@ -264,6 +273,25 @@ def test_hessian_uncertainties_flags_flat_directions():
     u = engine.hessian_uncertainties(np.full((2, 2), np.nan), np.ones(2), ["a", "b"], np.zeros(2), 2 * np.ones(2),
                                      [0, 0])
     assert u["unconstrained"] == ["a", "b"] and "non-finite" in u["status"]
+
+
+@pytest.mark.slow
+def test_minimize_finishes_a_degenerate_valley_with_newton_steps():
+    """BAO alone measures h·r_d, so PBUF's k_sat and H0 form a long narrow valley where
+    L-BFGS-B stalls; the engine detects the large projected gradient and finishes with
+    Newton steps instead of reporting a false convergence."""
+    # the PBUF best fit to the CMB priors (the reference workflow's first step)
+    start = {"k_sat": 0.9756770932304943, "alpha": 5e-4, "H0": 67.40899545672772, "Om0": 0.31576850711844845}
+    free = ["k_sat", "alpha", "H0", "Om0"]
+    r = run_fit("pbuf", ["bao"], overrides=start, optimization_params=free)
+    n = run_fit("pbuf", ["bao"], overrides=start, optimization_params=free, optimizer_config={"method": "newton"})
+    assert r["optimization"]["convergence_status"] == "success"
+    assert r["metrics"]["total_chi2"] == pytest.approx(n["metrics"]["total_chi2"], abs=1e-6)
+    assert r["params"]["k_sat"] == pytest.approx(0.1) and "k_sat" in r["optimization"]["bounds_reached"]
+    stalled = run_fit("pbuf", ["bao"], overrides=start, optimization_params=free,
+                      optimizer_config={"options": {"polish": None}})
+    if stalled["metrics"]["total_chi2"] > n["metrics"]["total_chi2"] + 1e-4:
+        assert stalled["optimization"]["convergence_status"] != "success"
 
 
 @pytest.mark.slow

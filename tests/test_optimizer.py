@@ -200,6 +200,8 @@ def test_registry_errors(rosen_compiled):
         run_optimizer(obj, ROSEN_X0, "nope")
     with pytest.raises(ValueError, match="unknown option\\(s\\) \\['bogus'\\] for optimizer 'minimize'"):
         run_optimizer(obj, ROSEN_X0, "minimize", {"bogus": 1})
+    with pytest.raises(ValueError, match="unknown polish"):
+        run_optimizer(obj, ROSEN_X0, "minimize", {"polish": "bfgs"})
     with pytest.raises(ValueError, match="unknown scipy method"):
         run_optimizer(obj, ROSEN_X0, "minimize", {"method": "BFGS-X"})
     with pytest.raises(ValueError, match="already registered"):

@@ -420,7 +420,8 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
         b["n_data"] = problem.likelihood.n_data[name]
     total = float(sum(b["chi2"] for b in blocks.values()))
     try:
-        params = problem.params(best, derived=True)
+        finite = math.isfinite(total)
+        params = problem.params(best, derived=True, validate=not finite)
     except ValueError as exc:  # a failed fit may stop at a point build_params rejects
         logger.warning("best-fit parameters fail validation (%s); derived keys omitted", exc)
         params = {**problem.values(best), "model_class": model, "recomb_method": problem.recomb_method}

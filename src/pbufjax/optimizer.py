@@ -693,19 +693,22 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
     L-BFGS-B (Byrd, Lu, Nocedal & Zhu 1995, doi:10.1137/0916069) can stop on its
     relative-χ²-change test in a narrow curved valley while the gradient is still
     large; it is then restarted from where it stopped (fresh curvature memory),
-    up to ``restarts`` times, until the projected gradient is below ``pgtol``. A
-    run that cannot get there is reported as ``failed``, never as converged.
+    up to ``restarts`` times, until the projected gradient is below ``pgtol``; if
+    it still is not, the fit is finished by Newton steps on the exact Hessian
+    (:func:`fit_newton`, compiled on first use; ``polish=None`` disables it). A run
+    that cannot get there is reported as ``failed``, never as converged.
 
     Options: ``method`` (L-BFGS-B, TNC, SLSQP, trust-constr, Powell, Nelder-Mead),
     ``maxiter`` (1000), ``ftol`` (1e-13, relative χ² change), ``gtol`` (1e-8,
     projected-gradient tolerance of scipy), ``pgtol`` (:data:`PGTOL`), ``restarts``
-    (5), ``xtol`` (used by the methods that take it), ``maxfun``, ``maxcor``.
+    (5), ``polish`` ("newton"), ``xtol`` (used by the methods that take it),
+    ``maxfun``, ``maxcor``.
     All in unit-box coordinates.
     """
     from scipy.optimize import minimize
 
     opts = _clean_options(options, ("method", "maxiter", "ftol", "gtol", "xtol", "maxfun", "maxcor", "disp", "pgtol",
-                                    "restarts"), "minimize")
+                                    "restarts", "polish"), "minimize")
     method = opts.pop("method", "L-BFGS-B")
     if method not in _SCIPY_BOUNDED_METHODS:
         raise ValueError(f"unknown scipy method {method!r}; valid methods: {', '.join(_SCIPY_BOUNDED_METHODS)}")
@@ -714,6 +717,9 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
     gtol = float(opts.pop("gtol", 1e-8))
     pgtol = float(opts.pop("pgtol", PGTOL))
     restarts = int(opts.pop("restarts", 5))
+    polish = opts.pop("polish", "newton")
+    if polish not in ("newton", None, False):
+        raise ValueError(f"unknown polish {polish!r}; valid: 'newton', None")
     xtol = opts.pop("xtol", None)
     bounds = bounds if bounds is not None else objective.bounds
     if method == "L-BFGS-B":
@@ -756,6 +762,20 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
         fprev = fun
         x = np.asarray(res.x, float)
     msg = res.message if isinstance(res.message, str) else str(res.message)
+    x_best = np.asarray(res.x, float)
+    jac = getattr(res, "jac", None) if gradient_based else None
+    hess_unit = None
+    if gradient_based and polish == "newton" and math.isfinite(fun) and fun < BAD_CHI2 and pg > pgtol:
+        # L-BFGS-B cannot follow a narrow curved valley (e.g. a near-degeneracy between two
+        # parameters): finish with Newton steps on the exact Hessian.
+        pol = optimize_newton(objective, x_best, bounds=bounds, options={})
+        if pol.fun <= fun:
+            x_best, fun, jac, hess_unit = pol.x, float(pol.fun), pol.jac, pol.hess_unit
+            pg = projected_gradient_norm(x_best, jac, bounds)
+            nit += int(pol.nit)
+            msg += f"; polished by Newton steps ({pol.message})"
+            if pg <= pgtol:
+                res.success = True
     if not math.isfinite(fun) or fun >= BAD_CHI2:
         status = STATUS_FAILED
     elif gradient_based and pg > pgtol:
@@ -769,9 +789,9 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
         status = STATUS_FAILED
     if n_runs > 1:
         msg += f" (after {n_runs - 1} restart(s))"
-    jac = getattr(res, "jac", None) if gradient_based else None
-    return _result(res.x, fun, status, f"scipy {method}: {msg}", nit,
-                   library="scipy", method=f"minimize/{method}", jac=jac)
+    extra = {"hess_unit": hess_unit} if hess_unit is not None else {}
+    return _result(x_best, fun, status, f"scipy {method}: {msg}", nit,
+                   library="scipy", method=f"minimize/{method}", jac=jac, **extra)
 
 
 def _is_max_iter(res, method) -> bool:
@@ -1482,13 +1502,31 @@ class FitProblem:
         """Every numeric parameter (model and nuisance) at ``theta``."""
         return dict(zip(self.all_params, (float(v) for v in self.full(self.x0 if theta is None else theta))))
 
-    def params(self, theta=None, derived: bool = True) -> dict[str, Any]:
-        """ParameterDict at ``theta`` (``build_params`` with the fixed values; derived keys filled)."""
-        from .parameter import build_params
+    def params(self, theta=None, derived: bool = True, validate: bool = True) -> dict[str, Any]:
+        """ParameterDict at ``theta``: the fixed values, ``theta`` in the free slots, derived keys filled.
+
+        Args:
+            theta: free-parameter values (default the starting point).
+            derived: fill ``Omh2, z_recomb, z_drag, r_s_drag``.
+            validate: run :func:`pbufjax.parameter.build_params`'s checks. A point where
+                the likelihood returned a finite χ² has passed the same physical checks
+                inside it, so the engine skips them there.
+
+        Raises:
+            ValueError: non-physical values (with ``validate``).
+        """
+        from .parameter import build_params, derived_params
 
         vals = self.values(theta)
         model_vals = {k: v for k, v in vals.items() if k not in self.nuisance}
-        p = build_params(self.model, {**model_vals, "recomb_method": self.recomb_method}, derived=derived)
+        if validate:
+            p = build_params(self.model, {**model_vals, "recomb_method": self.recomb_method}, derived=derived)
+        else:
+            p = dict(model_vals)
+            p["model_class"] = self.model
+            p["recomb_method"] = self.recomb_method
+            if derived:
+                p.update(derived_params(p))
         for k in self.nuisance:
             p[k] = vals[k]
         return p
