@@ -37,9 +37,10 @@ covariance of the others is conditional on them (held at their best-fit values).
 Caching
 -------
 Likelihoods and their compiled χ², gradient and Hessian are cached per (model,
-datasets, free parameters, recombination method, covariance scaling); fixed
-values, starting points and bounds flow as arrays, so a second fit of the same
-configuration runs in milliseconds. :func:`clear_cache` forgets them.
+datasets, free parameters, names of the overridden parameters, recombination
+method, covariance scaling); override values, starting points and bounds flow as
+arrays, so a second fit of the same configuration runs in milliseconds.
+:func:`clear_cache` forgets them.
 """
 
 from __future__ import annotations

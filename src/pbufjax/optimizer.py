@@ -765,7 +765,8 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
     x_best = np.asarray(res.x, float)
     jac = getattr(res, "jac", None) if gradient_based else None
     hess_unit = None
-    if gradient_based and polish == "newton" and math.isfinite(fun) and fun < BAD_CHI2 and pg > pgtol:
+    if (gradient_based and polish == "newton" and math.isfinite(fun) and fun < BAD_CHI2 and pg > pgtol
+            and not _is_max_iter(res, method)):
         # L-BFGS-B cannot follow a narrow curved valley (e.g. a near-degeneracy between two
         # parameters): finish with Newton steps on the exact Hessian.
         pol = optimize_newton(objective, x_best, bounds=bounds, options={})
@@ -1312,11 +1313,13 @@ def _check_bound_pair(name: str, b: Any) -> tuple[float, float]:
 class FitProblem:
     """One configured fit: model, datasets, free parameters, fixed values, bounds.
 
-    The likelihood is built once per (model, datasets, recombination method,
-    covariance scaling) with *every* numeric parameter in its vector, and the χ²
-    of the free subset is compiled once per free-parameter list; the fixed values
-    travel as an array. Another fit with different fixed values, starting point
-    or bounds therefore reuses the compiled code (a warm fit takes milliseconds).
+    The likelihood is built, and its χ² compiled, once per (model, datasets, free
+    parameters, names of the overridden parameters, recombination method,
+    covariance scaling). The free and the overridden parameters travel through
+    the compiled code as arrays; the others are compile-time constants at their
+    defaults. Another fit with different override values, starting point or
+    bounds therefore reuses the compiled code (a warm fit takes milliseconds),
+    and gradients are not burdened with derivatives of parameters never set.
 
     Args:
         model: model name.
@@ -1390,43 +1393,54 @@ class FitProblem:
         self.recomb_method = base["recomb_method"]
         used_nuisance = [k for k in nuisance if k in free or k in nuis_values]
         self.nuisance = tuple(used_nuisance)
-        all_params = _model_numeric_params(model) + used_nuisance
+        model_params = _model_numeric_params(model)
+        all_params = model_params + used_nuisance
         self.all_params = tuple(all_params)
+        base_num = {k: float(base[k]) for k in model_params}
+        for k in used_nuisance:
+            base_num[k] = nuis_values.get(k, -19.253)  # Riess et al. 2022 (arXiv:2112.04510) M_B
+        self.base_values = base_num
+        # Parameters that flow through the compiled χ² as arrays: the free ones, then those
+        # set in ``overrides`` (the overrides' *structure* is part of the compiled code, their
+        # values are not). Everything else is a compile-time constant at its default, which
+        # keeps the gradient free of derivatives nobody asked for.
+        traced = list(free) + sorted(k for k in set(overrides) | set(nuis_values)
+                                     if k in base_num and k not in free)
+        self.traced_params = tuple(traced)
         from .likelihoods import build_likelihood
 
-        lik_key = (model, id(_models.MODELS.get(model)), self.datasets, self.recomb_method, covariance_scaling,
-                   self.nuisance, os.environ.get("PBUFJAX_DATA_DIR"))
+        defaults_key = tuple(sorted((k, v) for k, v in P.get_defaults(model).items()
+                                    if isinstance(v, (int, float)) and not isinstance(v, bool)))
+        lik_key = (model, id(_models.MODELS.get(model)), defaults_key, self.datasets, self.recomb_method,
+                   covariance_scaling, self.nuisance, self.traced_params, os.environ.get("PBUFJAX_DATA_DIR"))
         lik = _LIKELIHOOD_CACHE.get(lik_key)
         if lik is None:
             lik_over = {"recomb_method": self.recomb_method}
             for k in used_nuisance:
-                lik_over[k] = nuis_values.get(k, -19.253)
-            lik = build_likelihood(model, list(self.datasets), list(all_params), lik_over, covariance_scaling)
-            if tuple(lik.free_params) != self.all_params:  # pragma: no cover - interface guard
-                raise RuntimeError("likelihood did not accept the full parameter vector")
+                lik_over[k] = base_num[k]
+            lik = build_likelihood(model, list(self.datasets), traced, lik_over, covariance_scaling)
+            if tuple(lik.free_params) != self.traced_params:  # pragma: no cover - interface guard
+                raise RuntimeError("likelihood did not accept the requested parameter vector")
             _LIKELIHOOD_CACHE[lik_key] = lik
         self.likelihood = lik
-        base_num = {k: float(base[k]) for k in _model_numeric_params(model)}
-        for k in used_nuisance:
-            base_num[k] = nuis_values.get(k, float(lik.base_params.get(k, -19.253)))
-        self.base_values = base_num
-        self.base_vector = np.array([base_num[k] for k in all_params], np.float64)
-        self.free_index = np.array([all_params.index(k) for k in free], dtype=np.int32)
+        self.base_vector = np.array([base_num[k] for k in traced], np.float64)
+        self.free_index = np.arange(len(free), dtype=np.int32)
 
         log_params = set(P.log_space_params(model))
         self.log_mask = tuple(k in log_params for k in free)
         ckey = (lik_key, self.free_params, self.log_mask)
         compiled = _COMPILED_CACHE.get(ckey)
         if compiled is None:
-            idx = self.free_index
-            chi2_full = lik.chi2
+            nfree = len(free)
+            chi2_vec = lik.chi2
 
             def chi2(theta, aux):
                 aux = jnp.asarray(aux, jnp.float64)
-                return chi2_full(aux.at[idx].set(theta)) if len(idx) else chi2_full(aux)
+                if nfree == 0:
+                    return chi2_vec(aux)
+                return chi2_vec(jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]))
 
             compiled = _COMPILED_CACHE[ckey] = CompiledChi2(chi2, self.free_params, self.log_mask)
-            compiled.evaluate_full = lik.evaluate
         self.compiled = compiled
 
         # bounds
@@ -1462,7 +1476,8 @@ class FitProblem:
         return len(self.free_params)
 
     def full(self, theta) -> np.ndarray:
-        """Full parameter vector (ordered as :attr:`all_params`) with ``theta`` in the free slots."""
+        """The likelihood's parameter vector (ordered as :attr:`traced_params`) with ``theta``
+        in the free slots."""
         v = self.base_vector.copy()
         if self.n_free:
             v[self.free_index] = np.asarray(theta, np.float64)
@@ -1500,7 +1515,11 @@ class FitProblem:
 
     def values(self, theta=None) -> dict[str, float]:
         """Every numeric parameter (model and nuisance) at ``theta``."""
-        return dict(zip(self.all_params, (float(v) for v in self.full(self.x0 if theta is None else theta))))
+        out = dict(self.base_values)
+        theta = self.x0 if theta is None else np.asarray(theta, np.float64)
+        for k, v in zip(self.free_params, np.atleast_1d(theta)):
+            out[k] = float(v)
+        return out
 
     def params(self, theta=None, derived: bool = True, validate: bool = True) -> dict[str, Any]:
         """ParameterDict at ``theta``: the fixed values, ``theta`` in the free slots, derived keys filled.
