@@ -1,3 +1,25 @@
-"""Pure, jit/vmap/grad-able background cosmology kernels."""
-from .background import *  # noqa: F401,F403
+"""Pure, jit/vmap/grad-able background cosmology kernels.
+
+Public names: :func:`hubble` [km/s/Mpc], :func:`comoving_distance`,
+:func:`comoving_transverse_distance`, :func:`angular_diameter_distance`,
+:func:`luminosity_distance`, :func:`hubble_distance_z`,
+:func:`volume_averaged_distance` [Mpc], :func:`distance_modulus`,
+:func:`sound_horizon` [Mpc], :func:`derived` (z*, r*, θ*, D_M(z*), z_d, r_d, R, l_A),
+:func:`z_star_and_drag`, the model registry :data:`MODELS`.
+"""
+from .background import (  # noqa: F401
+    angular_diameter_distance,
+    comoving_distance,
+    comoving_transverse_distance,
+    distance_modulus,
+    expansion_rate,
+    hubble,
+    hubble_distance,
+    hubble_distance_z,
+    luminosity_distance,
+    sound_horizon,
+    volume_averaged_distance,
+)
+from .cmb import DERIVED_KEYS, cmb_distance_priors, derived  # noqa: F401
 from .models import MODELS, Model, densities, e2, get_model, register_model  # noqa: F401
+from .recombination import DEFAULT_METHOD, RECOMBINATION_METHODS, z_star_and_drag  # noqa: F401
