@@ -130,18 +130,17 @@ def hessian_uncertainties(hessian: np.ndarray, x: np.ndarray, names: Sequence[st
     fu = fisher * np.outer(scale, scale)
     diag = np.diag(fu)
     out["sigma_fraction"] = {n: (float(1.0 / math.sqrt(d)) if d > 0 else float("inf")) for n, d in zip(names, diag)}
-    out["fisher_eigenvalues_unit"] = [float(v) for v in np.linalg.eigvalsh(fu)]
+    w, v = np.linalg.eigh(fu)
+    out["fisher_eigenvalues_unit"] = w.tolist()
     threshold = 1.0 / fraction**2
     keep = list(range(k))
     flagged = []
-    while keep:
-        sub = fu[np.ix_(keep, keep)]
-        w, v = np.linalg.eigh(sub)
-        if w[0] >= threshold:
-            break
+    while keep and w[0] < threshold:
         j = keep[int(np.argmax(np.abs(v[:, 0])))]
         flagged.append(j)
         keep.remove(j)
+        if keep:
+            w, v = np.linalg.eigh(fu[np.ix_(keep, keep)])
     out["unconstrained"] = [names[j] for j in sorted(flagged)]
     if keep:
         sub = fisher[np.ix_(keep, keep)]
