@@ -148,6 +148,7 @@ class LBFGSResult(NamedTuple):
     n_iter: Any
     n_eval: Any
     status: Any
+    fun_start: Any = None
 
 
 def fit_lbfgs(
@@ -225,12 +226,13 @@ def fit_lbfgs(
     f0 = jnp.asarray(jnp.inf, jnp.float64)  # no extra evaluation: the first iteration computes it
 
     def cond(carry):
-        z, state, it, nev, fprev, stall, gnorm = carry
+        z, state, it, nev, fprev, stall, gnorm, fstart = carry
         return (it == 0) | ((it < maxiter) & (gnorm >= gtol) & (stall < 2))
 
     def body(carry):
-        z, state, it, nev, fprev, stall, gnorm = carry
+        z, state, it, nev, fprev, stall, gnorm, fstart = carry
         value, grad = vg(z, state=state)
+        fstart = jnp.where(it == 0, value, fstart)
         updates, state = solver.update(grad, state, z, value=value, grad=grad, value_fn=f)
         z = optax.apply_updates(z, updates)
         fnew = otu.tree_get(state, "value")
@@ -239,15 +241,15 @@ def fit_lbfgs(
         small = jnp.abs(fprev - fnew) <= ftol * jnp.maximum(1.0, jnp.abs(fnew))
         stall = jnp.where(small, stall + 1, 0)
         nev = nev + jnp.asarray(info.num_linesearch_steps, jnp.int32)
-        return z, state, it + 1, nev, fnew, stall, jnp.sqrt(jnp.sum(gnew * gnew))
+        return z, state, it + 1, nev, fnew, stall, jnp.sqrt(jnp.sum(gnew * gnew)), fstart
 
-    init = (z0, state0, jnp.int32(0), jnp.int32(1), f0, jnp.int32(0), jnp.asarray(jnp.inf, jnp.float64))
-    z, state, it, nev, fval, stall, gnorm = jax.lax.while_loop(cond, body, init)
+    init = (z0, state0, jnp.int32(0), jnp.int32(1), f0, jnp.int32(0), jnp.asarray(jnp.inf, jnp.float64), f0)
+    z, state, it, nev, fval, stall, gnorm, fstart = jax.lax.while_loop(cond, body, init)
     fval = otu.tree_get(state, "value")
     ok = jnp.isfinite(fval) & (fval < BAD_CHI2)
     converged = (gnorm < gtol) | (stall >= 2)
     status = jnp.where(~ok, 2, jnp.where(converged, 0, 1)).astype(jnp.int32)
-    return LBFGSResult(to_x(z), fval, gnorm, it, nev, status)
+    return LBFGSResult(to_x(z), fval, gnorm, it, nev, status, fstart)
 
 
 class NewtonResult(NamedTuple):
@@ -263,6 +265,7 @@ class NewtonResult(NamedTuple):
         n_iter: Newton iterations (accepted and rejected trial steps).
         n_eval: value+gradient+Hessian evaluations.
         status: 0 converged, 1 stopped at ``maxiter``, 2 failed.
+        fun_start: χ² at the starting point.
     """
 
     x: Any
@@ -273,6 +276,7 @@ class NewtonResult(NamedTuple):
     n_iter: Any
     n_eval: Any
     status: Any
+    fun_start: Any = None
 
 
 def fit_newton(
@@ -359,11 +363,11 @@ def fit_newton(
     # in the compiled loop): the first "trial" is the start itself (zero step from a
     # state with χ² = +inf).
     def cond(c):
-        u, v, g, h, lam, it, nev, stall, stuck = c
+        u, v, g, h, lam, it, nev, stall, stuck, v0 = c
         return (it == 0) | ((it < maxiter) & (pgnorm(u, g) >= gtol) & (stall < 2) & (~stuck) & (v < BAD_CHI2))
 
     def body(c):
-        u, v, g, h, lam, it, nev, stall, stuck = c
+        u, v, g, h, lam, it, nev, stall, stuck, v0 = c
         held = ((u <= 0.0) & (g > 0)) | ((u >= 1.0) & (g < 0))
         free = ~held
         gf = jnp.where(free, g, 0.0)
@@ -385,17 +389,19 @@ def fit_newton(
         v = jnp.where(accept, vn, v)
         g = jnp.where(accept, gn, g)
         h = jnp.where(accept, hn, h)
-        return u, v, g, h, lam_new, it + 1, nev + 1, stall, stuck
+        v0 = jnp.where(first, vn, v0)
+        return u, v, g, h, lam_new, it + 1, nev + 1, stall, stuck, v0
 
     zero = jnp.zeros(x0.shape, jnp.float64)
-    init = (u0, jnp.asarray(jnp.inf, jnp.float64), zero, jnp.zeros((n, n), jnp.float64),
-            jnp.asarray(damping, jnp.float64), jnp.int32(0), jnp.int32(0), jnp.int32(0), jnp.asarray(False))
-    u, v, g, h, lam, it, nev, stall, stuck = jax.lax.while_loop(cond, body, init)
+    inf = jnp.asarray(jnp.inf, jnp.float64)
+    init = (u0, inf, zero, jnp.zeros((n, n), jnp.float64), jnp.asarray(damping, jnp.float64), jnp.int32(0),
+            jnp.int32(0), jnp.int32(0), jnp.asarray(False), inf)
+    u, v, g, h, lam, it, nev, stall, stuck, v0 = jax.lax.while_loop(cond, body, init)
     pg = pgnorm(u, g)
     ok = jnp.isfinite(v) & (v < BAD_CHI2)
     converged = (pg < gtol) | (stall >= 2) | (stuck & (pg < PGTOL))
     status = jnp.where(~ok, 2, jnp.where(converged, 0, jnp.where(it >= maxiter, 1, 2))).astype(jnp.int32)
-    return NewtonResult(to_x(u), v, g, h, pg, it, nev, status)
+    return NewtonResult(to_x(u), v, g, h, pg, it, nev, status, v0)
 
 
 def unit_hessian_to_physical(hess_unit, grad_unit, x, lower, upper, log_mask) -> np.ndarray:
@@ -808,13 +814,16 @@ def optimize_lbfgs(objective: Objective, initial_params, bounds=None, options=No
     Options: ``maxiter`` (500), ``gtol`` (1e-7), ``ftol`` (1e-13), ``memory_size``
     (10), ``max_linesearch_steps`` (40).
     """
+    import jax
+
     opts = _clean_options(options, ("maxiter", "gtol", "ftol", "memory_size", "max_linesearch_steps"), "lbfgs")
     lo, hi = _unit_bounds(bounds, objective.n)
     solve = objective.compiled.lbfgs_solver(**_lbfgs_static(opts))
     # the solver works in physical coordinates; convert the unit-box box to physical
     plo, phi = objective.to_physical(lo), objective.to_physical(hi)
     x0 = objective.to_physical(initial_params)
-    r = solve(x0, plo, phi, objective.aux)
+    r = jax.device_get(solve(x0, plo, phi, objective.aux))
+    objective._remember(np.asarray(initial_params, float), float(r.fun_start))
     nev = int(r.n_eval)
     objective.nfev += nev
     objective.ngev += nev
@@ -836,6 +845,8 @@ def optimize_newton(objective: Objective, initial_params, bounds=None, options=N
 
     Options: ``maxiter`` (100), ``gtol`` (1e-6), ``ftol`` (1e-14), ``damping`` (1e-3).
     """
+    import jax
+
     opts = _clean_options(options, ("maxiter", "gtol", "ftol", "damping"), "newton")
     static = {}
     for k, cast in (("maxiter", int), ("gtol", float), ("ftol", float), ("damping", float)):
@@ -844,7 +855,8 @@ def optimize_newton(objective: Objective, initial_params, bounds=None, options=N
     lo, hi = _unit_bounds(bounds, objective.n)
     solve = objective.compiled.newton_solver(**static)
     plo, phi = objective.to_physical(lo), objective.to_physical(hi)
-    r = solve(objective.to_physical(initial_params), plo, phi, objective.aux)
+    r = jax.device_get(solve(objective.to_physical(initial_params), plo, phi, objective.aux))
+    objective._remember(np.asarray(initial_params, float), float(r.fun_start))
     nev = int(r.n_eval)
     objective.nfev += nev
     objective.ngev += nev
@@ -989,6 +1001,8 @@ def optimize_multistart(objective: Objective, initial_params, bounds=None, optio
     Options: ``n_starts`` (16), ``seed`` (0), ``agree_tol`` (1e-4 in χ²), and the
     :func:`optimize_lbfgs` options.
     """
+    import jax
+
     opts = _clean_options(
         options, ("n_starts", "seed", "agree_tol", "maxiter", "gtol", "ftol", "memory_size", "max_linesearch_steps"),
         "multistart",
@@ -1003,7 +1017,8 @@ def optimize_multistart(objective: Objective, initial_params, bounds=None, optio
     solve = objective.compiled.lbfgs_solver(batched=True, **_lbfgs_static(opts))
     plo, phi = objective.to_physical(lo), objective.to_physical(hi)
     x0 = np.array([objective.to_physical(u) for u in u0])
-    r = solve(x0, plo, phi, objective.aux)
+    r = jax.device_get(solve(x0, plo, phi, objective.aux))
+    objective._remember(np.asarray(initial_params, float), float(np.asarray(r.fun_start)[0]))
     fun = np.asarray(r.fun, float)
     status = np.asarray(r.status)
     xs = np.asarray(r.x, float)
