@@ -154,6 +154,24 @@ def test_fit_newton_converges_quadratically_and_returns_the_hessian():
     np.testing.assert_allclose(hp, jax.hessian(f)(jnp.asarray(x)), rtol=1e-8)
 
 
+def test_unit_physical_hessian_round_trip_and_predicted_gain():
+    f = lambda th: (jnp.log10(th[0]) - 9.0) ** 2 + 0.1 * th[1] ** 2 + th[0] * th[1] * 1e-9  # noqa: E731
+    lo, hi, mask = np.array([1e6, -1.0]), np.array([1e12, 1.0]), np.array([True, False])
+    x = np.array([3e7, 0.2])
+    u = O.to_unit(x, lo, hi, mask)
+    fu = lambda v: f(O.from_unit(v, lo, hi, mask, jnp))  # noqa: E731
+    hu = O.physical_hessian_to_unit(jax.hessian(f)(jnp.asarray(x)), jax.grad(f)(jnp.asarray(x)), x, lo, hi, mask)
+    np.testing.assert_allclose(hu, jax.hessian(fu)(jnp.asarray(u)), rtol=1e-10)
+    # Newton decrement on a quadratic: exactly the χ² above the minimum (curvatures above FLAT_CURVATURE)
+    h = 20 * CURV
+    u0 = np.array([0.3, 0.7])
+    g = h @ (u0 - np.array([0.5, 0.5]))
+    assert O.predicted_gain(u0, g, h) == pytest.approx(0.5 * g @ np.linalg.solve(h, g))
+    # a flat direction counts its gradient over the whole (unit) range; a held bound counts nothing
+    assert O.predicted_gain(np.array([0.5]), np.array([1e-3]), np.array([[0.0]])) == pytest.approx(1e-3)
+    assert O.predicted_gain(np.array([0.0]), np.array([5.0]), np.array([[1.0]])) == 0.0
+
+
 def test_fit_newton_bounds_and_vmap():
     lo, hi = jnp.array([-5.0, 0.0]), jnp.array([1.0, 5.0])
     r = O.fit_newton(quad, jnp.array([0.0, 1.0]), lo, hi)

@@ -426,6 +426,58 @@ def unit_hessian_to_physical(hess_unit, grad_unit, x, lower, upper, log_mask) ->
     return h + np.diag(np.asarray(grad_unit, float) * d2)
 
 
+def physical_hessian_to_unit(hess_phys, grad_phys, x, lower, upper, log_mask) -> np.ndarray:
+    r"""Hessian of χ² in unit-box coordinates from the physical one (inverse of
+    :func:`unit_hessian_to_physical`):
+    :math:`H^u_{ij} = H_{ij} x_i' x_j' + \delta_{ij} g_i x_i''` with :math:`x(u)` per parameter."""
+    x = np.asarray(x, float)
+    log_mask = np.asarray(log_mask, bool)
+    tl, th = _t(np.asarray(lower, float), log_mask, np), _t(np.asarray(upper, float), log_mask, np)
+    span = th - tl
+    ln10 = math.log(10.0)
+    d1 = np.where(log_mask, x * ln10 * span, span)
+    d2 = np.where(log_mask, x * (ln10 * span) ** 2, 0.0)
+    return np.asarray(hess_phys, float) * np.outer(d1, d1) + np.diag(np.asarray(grad_phys, float) * d2)
+
+
+#: Curvature (unit-box χ² Hessian eigenvalue) below which a direction counts as flat:
+#: its 1σ width would exceed half the bound range.
+FLAT_CURVATURE = 4.0
+#: χ² still to gain below which a point counts as a minimum even if its gradient
+#: exceeds :data:`PGTOL` (the gradient is then at the χ²'s rounding level, which
+#: happens in directions with very large curvature).
+GAINTOL = 1.0e-6
+
+
+def predicted_gain(u, g, h, bounds=None, tol: float = BOUND_TOL) -> float:
+    r"""Upper estimate of the χ² still to gain from ``u`` (unit box).
+
+    On the parameters not held at a bound, with :math:`H = \sum_i w_i v_i v_i^T`:
+    :math:`\sum_{w_i \ge w_{flat}} (v_i^T g)^2/(2 w_i)` (the Newton decrement) plus, for
+    flat or negative-curvature directions, the most a unit step can gain,
+    :math:`|v_i^T g| + \max(-w_i, 0)/2`.
+    """
+    u = np.asarray(u, float)
+    g = np.asarray(g, float)
+    h = np.asarray(h, float)
+    if bounds is None:
+        lo, hi = np.zeros_like(u), np.ones_like(u)
+    else:
+        lo, hi = np.asarray(bounds, float).reshape(-1, 2).T
+    span = np.where(hi > lo, hi - lo, 1.0)
+    held = (((u - lo) <= tol * span) & (g > 0)) | (((hi - u) <= tol * span) & (g < 0))
+    free = ~held
+    if not free.any():
+        return 0.0
+    if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
+        return float("inf")
+    w, v = np.linalg.eigh(0.5 * (h + h.T)[np.ix_(free, free)])
+    p = v.T @ g[free]
+    steep = w >= FLAT_CURVATURE
+    gain = np.sum(p[steep] ** 2 / (2.0 * w[steep])) + np.sum(np.abs(p[~steep]) + 0.5 * np.maximum(-w[~steep], 0.0))
+    return float(gain)
+
+
 def lbfgs_status_name(code: int) -> str:
     """:attr:`LBFGSResult.status` code → ``"success"``, ``"max_iter"`` or ``"failed"``."""
     return _STATUS_CODES[int(code)]
@@ -581,6 +633,16 @@ class Objective:
         v = float(v)
         self._remember(u, v)
         return v, np.asarray(g, np.float64)
+
+    def hessian_unit(self, u) -> np.ndarray:
+        """Exact Hessian of χ² in unit-box coordinates at ``u`` (from the compiled physical one)."""
+        u = np.asarray(u, np.float64)
+        x = self.to_physical(u)
+        hp = np.asarray(self.compiled.hessian(x, self.aux))
+        _, gu = self.compiled.unit_value_and_grad(u, *self._args)
+        tl, th = _t(self.lower, self.log_mask, np), _t(self.upper, self.log_mask, np)
+        dxdu = np.where(self.log_mask, x * math.log(10.0) * (th - tl), th - tl)
+        return physical_hessian_to_unit(hp, np.asarray(gu) / dxdu, x, self.lower, self.upper, self.log_mask)
 
     def batch(self, us) -> np.ndarray:
         """χ² at many points at once (``us`` of shape (m, k)), one vmapped call."""
@@ -776,7 +838,20 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
     x_best = np.asarray(res.x, float)
     jac = getattr(res, "jac", None) if gradient_based else None
     hess_unit = None
-    if (gradient_based and polish == "newton" and math.isfinite(fun) and fun < BAD_CHI2 and pg > pgtol
+    gain = None
+    if gradient_based and math.isfinite(fun) and fun < BAD_CHI2 and pg > pgtol and not _is_max_iter(res, method):
+        # a gradient above pgtol may be at the χ²'s rounding level along a very steep
+        # direction: ask the exact Hessian how much χ² is really left
+        hess_unit = objective.hessian_unit(x_best)
+        gain = predicted_gain(x_best, jac, hess_unit, bounds)
+        if gain <= GAINTOL:
+            pg_ok = True
+            msg += f"; gradient norm {pg:.3g} at the χ² rounding level (predicted gain {gain:.2g})"
+        else:
+            pg_ok = False
+    else:
+        pg_ok = pg <= pgtol
+    if (gradient_based and polish == "newton" and math.isfinite(fun) and fun < BAD_CHI2 and not pg_ok
             and not _is_max_iter(res, method)):
         # L-BFGS-B cannot follow a narrow curved valley (e.g. a near-degeneracy between two
         # parameters): finish with Newton steps on the exact Hessian.
@@ -784,15 +859,19 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
         if pol.fun <= fun:
             x_best, fun, jac, hess_unit = pol.x, float(pol.fun), pol.jac, pol.hess_unit
             pg = projected_gradient_norm(x_best, jac, bounds)
+            gain = predicted_gain(x_best, jac, hess_unit, bounds)
+            pg_ok = pg <= pgtol or gain <= GAINTOL
             nit += int(pol.nit)
             msg += f"; polished by Newton steps ({pol.message})"
-            if pg <= pgtol:
-                res.success = True
+    if gradient_based and pg_ok:
+        res.success = True
     if not math.isfinite(fun) or fun >= BAD_CHI2:
         status = STATUS_FAILED
-    elif gradient_based and pg > pgtol:
+    elif gradient_based and not pg_ok:
         status = STATUS_MAX_ITER if _is_max_iter(res, method) else STATUS_FAILED
-        msg += f"; projected gradient norm {pg:.3g} > pgtol {pgtol:g} after {n_runs} run(s): not a minimum"
+        msg += (f"; projected gradient norm {pg:.3g} > pgtol {pgtol:g}"
+                + (f" and predicted χ² gain {gain:.2g} > {GAINTOL:g}" if gain is not None else "")
+                + f" after {n_runs} run(s): not a minimum")
     elif res.success or (gradient_based and pg <= pgtol and "ABNORMAL" in msg.upper()):
         status = STATUS_SUCCESS  # (a line search that stalls at a zero-gradient point is a minimum)
     elif _is_max_iter(res, method):
@@ -1599,13 +1678,22 @@ def solve(problem: FitProblem, method: str = "minimize", options: Mapping | None
         _, g = obj.value_and_grad(np.clip(u, 0.0, 1.0))
         obj.nfev -= 1
         obj.ngev -= 1
-    pg = projected_gradient_norm(np.clip(u, 0.0, 1.0), g)
+    uc = np.clip(u, 0.0, 1.0)
+    pg = projected_gradient_norm(uc, g)
     out["gradient_norm"] = pg
     out["gradient_unit"] = g
     if out["status"] == STATUS_SUCCESS and not pg <= PGTOL * (1 + 1e-9):
-        out["status"] = STATUS_FAILED
-        out["success"] = False
-        out["message"] += f"; projected gradient norm {pg:.3g} > {PGTOL:g} at the end: not a minimum"
+        h = out.get("extra", {}).get("hess_unit")
+        if h is None:
+            h = obj.hessian_unit(uc)
+            out.setdefault("extra", {})["hess_unit"] = h
+        gain = predicted_gain(uc, g, h)
+        out["predicted_gain"] = gain
+        if gain > GAINTOL:
+            out["status"] = STATUS_FAILED
+            out["success"] = False
+            out["message"] += (f"; projected gradient norm {pg:.3g} > {PGTOL:g} and predicted χ² gain {gain:.2g} "
+                               f"> {GAINTOL:g} at the end: not a minimum")
     out["chi2_start"] = chi2_start
     out["x0"] = problem.x0.copy()
     return out
