@@ -94,15 +94,17 @@ def test_every_method_jit_vmap_grad(method):
         return d["l_A"] + d["r_drag"] + d["z_star"]
 
     x0 = jnp.array([q["Obh2"], q["Om0"]])
-    val = jax.jit(f)(x0)
+    fj = jax.jit(f)
+    val = fj(x0)
     assert np.isfinite(float(val))
+    assert float(val) == pytest.approx(float(f(x0)), rel=1e-13)  # eager == compiled
     xs = x0 * jnp.array([[1.0, 1.0], [1.02, 0.98]])
-    np.testing.assert_allclose(jax.vmap(f)(xs), [float(f(x)) for x in xs], rtol=1e-12)
-    g = jax.grad(f)(x0)
+    np.testing.assert_allclose(jax.jit(jax.vmap(f))(xs), [float(fj(x)) for x in xs], rtol=1e-12)
+    g = jax.jit(jax.grad(f))(x0)
     for i in range(2):
         h = 1e-5 * float(x0[i])
         e = jnp.zeros(2).at[i].set(h)
-        fd = (float(f(x0 + e)) - float(f(x0 - e))) / (2 * h)
+        fd = (float(fj(x0 + e)) - float(fj(x0 - e))) / (2 * h)
         assert float(g[i]) == pytest.approx(fd, rel=1e-6)
 
 
