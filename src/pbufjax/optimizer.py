@@ -14,6 +14,8 @@ Three layers, each usable on its own:
    so the optimizer is unconstrained in :math:`z`. Being pure, the whole fit
    (loop, line search, convergence test) ``jax.jit``-compiles into one function
    that ``jax.vmap`` batches over starting points or data realizations.
+   :func:`fit_newton` is the same kind of building block with damped, projected
+   Newton steps on the exact Hessian (fastest for few parameters).
 
 2. :data:`OPTIMIZERS` — the registry ``name -> fn(objective, initial_params,
    bounds=None, options=None)`` used by :func:`pbufjax.engine.run_fit`. Every
@@ -25,14 +27,17 @@ Three layers, each usable on its own:
    ``minimize`` (scipy L-BFGS-B fed the exact gradient), ``lbfgs`` (pure JAX),
    ``differential_evolution`` (scipy, whole population in one vmapped call, then
    a gradient polish), ``basinhopping`` (alias ``custom_basinhopping``, the
-   registry example) and ``multistart`` (N L-BFGS fits in one vmapped batch).
+   registry example), ``multistart`` (N L-BFGS fits in one vmapped batch) and
+   ``newton`` (:func:`fit_newton`).
 
 3. :class:`ParameterOptimizer` and :func:`optimize_cmb_parameters` — the API
    reference's optimization entry points on the real likelihoods, returning
    ``OptimizationResult`` / ``CMBOptimizationResult`` dicts with provenance.
 
 Every result states honestly how the optimizer stopped: ``"success"``,
-``"max_iter"`` or ``"failed"``; a non-finite χ² is never a success.
+``"max_iter"`` or ``"failed"``; a non-finite χ² is never a success, nor is a
+point whose projected gradient exceeds :data:`PGTOL` unless the exact Hessian
+shows less than :data:`GAINTOL` of χ² left to gain there.
 """
 
 from __future__ import annotations
