@@ -550,6 +550,37 @@ class CompiledChi2:
             fn = self._lbfgs[key] = jax.jit(solve)
         return fn
 
+    def newton_solver_host(self, **options) -> Callable:
+        """``solve(x0, lower, upper, aux) -> NewtonResult`` of numpy values, the outputs packed
+        into one array inside the compiled function (one device-to-host transfer)."""
+        import jax
+        import jax.numpy as jnp
+
+        key = ("newton-host", tuple(sorted(options.items())))
+        fn = self._lbfgs.get(key)
+        if fn is None:
+            k = len(self.names)
+            mask = np.asarray(self.log_mask, bool)
+            chi2 = self.chi2
+
+            def packed(x0, lo, hi, aux):
+                r = fit_newton(lambda th: chi2(th, aux), x0, lo, hi, log_mask=mask, **options)
+                scal = jnp.stack([r.fun, r.grad_norm, r.n_iter, r.n_eval, r.status, r.fun_start]).astype(jnp.float64)
+                return jnp.concatenate([r.x, r.grad_unit, r.hess_unit.ravel(), scal])
+
+            jitted = jax.jit(packed)
+
+            def fn(x0, lo, hi, aux):
+                v = np.asarray(jitted(x0, lo, hi, aux))
+                a, b = k, 2 * k
+                c = b + k * k
+                s = v[c:]
+                return NewtonResult(v[:a], s[0], v[a:b], v[b:c].reshape(k, k), s[1], int(s[2]), int(s[3]), int(s[4]),
+                                    s[5])
+
+            self._lbfgs[key] = fn
+        return fn
+
     def lbfgs_solver(self, batched: bool = False, **options) -> Callable:
         """Jitted ``solve(x0, lower, upper, aux) -> LBFGSResult`` (``batched``: x0 of shape (n, k)).
 
@@ -589,7 +620,7 @@ class Objective:
         aux: the fixed-parameter values passed to the χ².
     """
 
-    def __init__(self, compiled: CompiledChi2, lower, upper, aux=None):
+    def __init__(self, compiled: CompiledChi2, lower, upper, aux=None, device_args=None):
         self.compiled = compiled
         self.names = compiled.names
         self.lower = np.asarray(lower, np.float64)
@@ -602,10 +633,16 @@ class Objective:
         self.nbatch = 0
         self.first_value: float | None = None  # χ² of the first evaluation (the start, for most optimizers)
         self.first_u: np.ndarray | None = None
-        import jax
+        self._device_args = device_args
 
-        # device copies of the constant arguments: one transfer, not one per call
-        self._args = jax.device_put((self.lower, self.upper, aux))
+    @property
+    def _args(self):
+        """Device copies of the constant arguments (bounds, fixed values): transferred once."""
+        if self._device_args is None:
+            import jax
+
+            self._device_args = jax.device_put((self.lower, self.upper, self.aux))
+        return self._device_args
 
     @property
     def n(self) -> int:
@@ -934,17 +971,18 @@ def optimize_newton(objective: Objective, initial_params, bounds=None, options=N
 
     Options: ``maxiter`` (100), ``gtol`` (:data:`PGTOL`), ``ftol`` (1e-14), ``damping`` (1e-3).
     """
-    import jax
-
     opts = _clean_options(options, ("maxiter", "gtol", "ftol", "damping"), "newton")
     static = {}
     for k, cast in (("maxiter", int), ("gtol", float), ("ftol", float), ("damping", float)):
         if k in opts:
             static[k] = cast(opts[k])
     lo, hi = _unit_bounds(bounds, objective.n)
-    solve = objective.compiled.newton_solver(**static)
-    plo, phi = objective.to_physical(lo), objective.to_physical(hi)
-    r = jax.device_get(solve(objective.to_physical(initial_params), plo, phi, objective.aux))
+    solve = objective.compiled.newton_solver_host(**static)
+    if np.array_equal(lo, np.zeros(objective.n)) and np.array_equal(hi, np.ones(objective.n)):
+        plo, phi = objective._args[0], objective._args[1]
+    else:
+        plo, phi = objective.to_physical(lo), objective.to_physical(hi)
+    r = solve(objective.to_physical(initial_params), plo, phi, objective._args[2])
     objective._remember(np.asarray(initial_params, float), float(r.fun_start))
     nev = int(r.n_eval)
     objective.nfev += nev
@@ -1568,6 +1606,7 @@ class FitProblem:
         self.lower = np.array(lo, np.float64)
         self.upper = np.array(hi, np.float64)
         self.x0 = np.array([base_num[k] for k in free], np.float64)
+        self._device_args = None
         for k, v, a, b in zip(free, self.x0, self.lower, self.upper):
             if not a <= v <= b:
                 raise ValueError(f"starting value {k} = {v} is outside its bounds ({a}, {b}); "
@@ -1589,7 +1628,9 @@ class FitProblem:
 
     def objective(self) -> Objective:
         """A fresh :class:`Objective` (evaluation counters at zero)."""
-        return Objective(self.compiled, self.lower, self.upper, aux=self.base_vector)
+        obj = Objective(self.compiled, self.lower, self.upper, aux=self.base_vector, device_args=self._device_args)
+        self._device_args = obj._args if self._device_args is None else self._device_args
+        return obj
 
     def chi2(self, theta=None) -> float:
         """Total χ² at ``theta`` (default: the starting point); ``inf`` at non-physical points.
