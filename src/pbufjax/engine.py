@@ -79,6 +79,50 @@ _STATUS_RANK = {_opt.STATUS_SUCCESS: 0, _opt.STATUS_MAX_ITER: 1, _opt.STATUS_FAI
 def clear_cache() -> None:
     """Forget the cached likelihoods and compiled functions."""
     _opt.clear_cache()
+    _POST_CACHE.clear()
+
+
+#: Redshifts of the H(z) integrity diagnostic (the API reference's defaults).
+_H_REDSHIFTS = tuple(_integrity.DEFAULT_INTEGRITY_CONFIG["h_ratios"]["redshifts"])
+_POST_CACHE: dict = {}
+
+
+def _post_fit_params(problem: FitProblem, best) -> tuple[dict[str, Any], np.ndarray]:
+    r"""Best-fit ParameterDict (derived keys filled) and H(z) at :data:`_H_REDSHIFTS`, from one
+    compiled call per model: :math:`\omega_m`, :math:`z_*`, :math:`z_d`, :math:`r_s(z_d)`
+    (:func:`pbufjax.cosmology.cmb.derived`) and :func:`pbufjax.cosmology.hubble`."""
+    import jax
+    import jax.numpy as jnp
+
+    from .cosmology import hubble
+    from .cosmology import models as _models
+    from .cosmology.cmb import derived
+
+    vals = problem.values(best)
+    model_vals = {k: v for k, v in vals.items() if k not in problem.nuisance}
+    keys = tuple(sorted(model_vals))
+    key = (problem.model, problem.recomb_method, keys, _models.MODELS[problem.model].e2)
+    fn = _POST_CACHE.get(key)
+    if fn is None:
+        model, method = problem.model, problem.recomb_method
+        zs = jnp.asarray(_H_REDSHIFTS)
+
+        def post(vec):
+            q = {**dict(zip(keys, vec)), "model_class": model, "recomb_method": method}
+            d = derived(q)
+            return jnp.concatenate([jnp.stack([d["z_star"], d["z_drag"], d["r_drag"]]), hubble(zs, q)])
+
+        fn = _POST_CACHE[key] = jax.jit(post)
+    out = np.asarray(fn(np.array([model_vals[k] for k in keys], np.float64)))
+    params = dict(model_vals)
+    params["model_class"] = problem.model
+    params["recomb_method"] = problem.recomb_method
+    h = params["H0"] / 100.0
+    params.update(Omh2=float(params["Om0"] * h * h), z_recomb=float(out[0]), z_drag=float(out[1]),
+                  r_s_drag=float(out[2]))
+    for k in problem.nuisance:
+        params[k] = vals[k]
+    return params, out[3:]
 
 
 # ---------------------------------------------------------------------------
@@ -419,9 +463,13 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
     for name, b in blocks.items():
         b["n_data"] = problem.likelihood.n_data[name]
     total = float(sum(b["chi2"] for b in blocks.values()))
+    hz = None
     try:
-        finite = math.isfinite(total)
-        params = problem.params(best, derived=True, validate=not finite)
+        if math.isfinite(total):
+            # the likelihood's physical checks passed here: derived keys and H(z) in one compiled call
+            params, hz = _post_fit_params(problem, best)
+        else:
+            params = problem.params(best, derived=True, validate=True)
     except ValueError as exc:  # a failed fit may stop at a point build_params rejects
         logger.warning("best-fit parameters fail validation (%s); derived keys omitted", exc)
         params = {**problem.values(best), "model_class": model, "recomb_method": problem.recomb_method}
@@ -463,7 +511,7 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
     }
     if cfg.get("integrity", True):
         try:
-            diagnostics["h_ratios"] = _integrity.h_ratios(params)
+            diagnostics["h_ratios"] = _integrity.h_ratios(params, _H_REDSHIFTS, compiled=hz)
             diagnostics["recomb_check"] = _integrity.check_recombination(params)["passed"] if "z_recomb" in params \
                 else None
         except Exception as exc:  # diagnostics must never hide a fit result

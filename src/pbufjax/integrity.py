@@ -139,15 +139,24 @@ def compiled_hubble(z, params: Mapping[str, Any]) -> np.ndarray:
     return np.asarray(fn(np.asarray(z, np.float64), vec))
 
 
-def h_ratios(params: Mapping[str, Any], redshifts: Sequence[float] | None = None) -> list[float] | None:
+def h_ratios(params: Mapping[str, Any], redshifts: Sequence[float] | None = None,
+             compiled: Sequence[float] | None = None) -> list[float] | None:
     """:math:`H_{compiled}(z)/H_{reference}(z)` at ``redshifts`` (None when the model
-    has no independent reference)."""
+    has no independent reference).
+
+    Args:
+        params: ParameterDict.
+        redshifts: default [0.1, 0.5, 1.0, 2.0].
+        compiled: :math:`H(z)` already computed by the compiled kernels at these
+            redshifts (e.g. in the same call as other quantities); computed here if None.
+    """
     z = np.asarray(DEFAULT_INTEGRITY_CONFIG["h_ratios"]["redshifts"] if redshifts is None else redshifts, np.float64)
     ref = reference_e2(z, params)
     if ref is None:
         return None
     h_ref = float(params["H0"]) * np.sqrt(ref)
-    return [float(r) for r in compiled_hubble(z, params) / h_ref]
+    h = compiled_hubble(z, params) if compiled is None else np.asarray(compiled, np.float64)
+    return [float(r) for r in h / h_ref]
 
 
 def check_h_ratios(params: Mapping[str, Any], redshifts: Sequence[float] | None = None,
