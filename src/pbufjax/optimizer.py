@@ -631,6 +631,9 @@ class Objective:
         self.nfev = 0
         self.ngev = 0
         self.nbatch = 0
+        self._any_log = bool(self.log_mask.any())
+        self._tl = _t(self.lower, self.log_mask, np)
+        self._span = _t(self.upper, self.log_mask, np) - self._tl
         self.first_value: float | None = None  # χ² of the first evaluation (the start, for most optimizers)
         self.first_u: np.ndarray | None = None
         self._device_args = device_args
@@ -650,11 +653,15 @@ class Objective:
 
     def to_physical(self, u) -> np.ndarray:
         """Unit-box coordinates → physical parameters."""
-        return from_unit(np.asarray(u, np.float64), self.lower, self.upper, self.log_mask)
+        t = self._tl + np.asarray(u, np.float64) * self._span
+        return np.where(self.log_mask, 10.0 ** np.where(self.log_mask, t, 0.0), t) if self._any_log else t
 
     def to_unit(self, x) -> np.ndarray:
         """Physical parameters → unit-box coordinates."""
-        return to_unit(np.asarray(x, np.float64), self.lower, self.upper, self.log_mask)
+        x = np.asarray(x, np.float64)
+        if self._any_log:
+            x = np.where(self.log_mask, np.log10(np.where(self.log_mask, x, 1.0)), x)
+        return (x - self._tl) / self._span
 
     def __call__(self, u) -> float:
         self.nfev += 1
@@ -1325,7 +1332,7 @@ def run_optimizer(objective: Objective, x0, method: str = "minimize", options: M
         "n_function_evaluations": int(objective.nfev - n0),
         "n_gradient_evaluations": int(objective.ngev - g0),
         "time": elapsed,
-        "bounds_reached": bounds_reached(x, objective.lower, objective.upper, objective.log_mask, objective.names),
+        "bounds_reached": [n for n, ui in zip(objective.names, x_unit) if ui <= BOUND_TOL or ui >= 1.0 - BOUND_TOL],
         "method": method,
         "library": library,
         "extra": extra,
