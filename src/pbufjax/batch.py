@@ -57,10 +57,13 @@ from typing import Any
 
 import numpy as np
 
+from . import compile_cache as _compile_cache
 from . import optimizer as _opt
 from .sharding import BatchRunner, _check_count
 
 logger = logging.getLogger(__name__)
+
+_compile_cache.enable_from_environment()  # a second process reuses the compiled programs
 
 #: Δχ² thresholds of 68% and 95% regions for 1 and 2 profiled parameters.
 DELTA_CHI2_LEVELS: dict[int, dict[str, float]] = {
@@ -367,7 +370,12 @@ def _run_mocks(prob, fid, n_mocks, *, seed, n_starts, options, devices, chunk_si
     start = np.clip(start, prob.lower, prob.upper)
     aux_fid = None
     if prob.model == fid["model"]:
-        aux_fid = np.array([fid["params"].get(k, v) for k, v in zip(prob.all_params, prob.base_vector)], np.float64)
+        # χ² at the truth is reported when the fiducial lives in this problem's parameter space:
+        # same values for everything that is a compile-time constant of the compiled χ²
+        traced = tuple(getattr(prob, "traced_params", prob.free_params))
+        consts = {k: v for k, v in prob.values().items() if k not in traced}
+        if all(abs(fid["params"].get(k, v) - v) <= 1e-12 * max(1.0, abs(v)) for k, v in consts.items()):
+            aux_fid = np.array([fid["params"].get(k, v) for k, v in zip(traced, prob.base_vector)], np.float64)
     idx = np.arange(n_mocks) if indices is None else np.asarray(indices)
     cases = {
         "index": idx.astype(np.int32),

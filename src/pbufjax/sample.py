@@ -59,9 +59,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import compile_cache as _compile_cache
 from . import optimizer as _opt
 
 logger = logging.getLogger(__name__)
+
+_compile_cache.enable_from_environment()  # a second process reuses the compiled programs
 
 #: Ways to run several chains.
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")

@@ -251,8 +251,9 @@ def choose_chunk_size(n: int, per_case_bytes: int, n_devices: int = 1, budget: i
     budget = memory_budget(None, None) if budget is None else int(budget)
     fit = max(budget // max(int(per_case_bytes), 1), 1)
     c = min(int(n), int(fit), int(max_chunk))
-    c = max((c // n_devices) * n_devices, n_devices)
-    return c
+    if c >= n:  # one chunk: round up (padding < one case per device)
+        return math.ceil(n / n_devices) * n_devices
+    return max((c // n_devices) * n_devices, n_devices)
 
 
 def plan_chunks(n: int, chunk_size: int, n_devices: int = 1) -> tuple[int, int]:
