@@ -430,6 +430,8 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
             "method": method,
             "library": out["library"],
             "version": versions.get(out["library"], "unknown"),
+            "optimizer_info": {"method": method, "library": out["library"],
+                               "version": versions.get(out["library"], "unknown")},
             "options": dict(cfg.get("options") or {}),
             "optimized_params": {k: float(v) for k, v in zip(problem.free_params, best)},
             "starting_params": {k: float(v) for k, v in zip(problem.free_params, out["x0"])},
