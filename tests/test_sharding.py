@@ -219,7 +219,8 @@ def two_devices():
     env = dict(os.environ)
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2").strip()
     env["JAX_PLATFORMS"] = "cpu"
-    proc = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT], check=False, capture_output=True, text=True, env=env,
+                          timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1]
     return json.loads(line[len("RESULT"):])
@@ -242,5 +243,6 @@ def test_sharded_mock_fits_equal_unsharded(two_devices):
     assert two_devices["mocks_plan"]["n_devices"] == 2
     assert two_devices["mocks_plan"]["padding"] == 1
     np.testing.assert_allclose(two_devices["chi2_2"], two_devices["chi2_1"], rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(two_devices["om_2"], two_devices["om_1"], rtol=1e-8, atol=1e-10)
+    # parameters agree to the optimizer's tolerance (~1e-7; σ(Ωm) ≈ 0.025)
+    np.testing.assert_allclose(two_devices["om_2"], two_devices["om_1"], atol=1e-6)
     assert len(set(np.round(two_devices["chi2_1"], 6))) == 9  # nine different mocks

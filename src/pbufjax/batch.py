@@ -808,7 +808,9 @@ def _run_cases_with_starts(prob, starts, seed, options, devices, chunk_size, max
     shared = {"key": _seed_key(seed), "fid": {k: jnp.asarray(prob.likelihood.observations[k]) for k in names},
               "chol": {k: jnp.asarray(prob.likelihood.cholesky[k]) for k in names},
               "aux": jnp.asarray(prob.base_vector), "lower": jnp.asarray(prob.lower),
-              "upper": jnp.asarray(prob.upper), "aux_fid": None}
+              "upper": jnp.asarray(prob.upper),
+              # same inputs as a mock batch (the value is unused): one compiled program serves both
+              "aux_fid": jnp.asarray(prob.base_vector)}
     runner = _mock_runner(prob, options)
     out = runner.run(cases, shared, devices=devices, chunk_size=chunk_size, max_memory=max_memory,
                      progress=progress, desc="starts")
