@@ -176,7 +176,13 @@ def comoving_transverse_distance(z, p: Mapping):
 
 
 def transverse_from_radial(dc, p: Mapping):
-    """:math:`D_M` from the line-of-sight comoving distance :math:`D_C` (curvature correction)."""
+    """:math:`D_M` from the line-of-sight comoving distance :math:`D_C` (curvature correction).
+
+    A concrete (untraced) ``Ok0 == 0`` skips the correction at trace time.
+    """
+    ok_raw = p.get("Ok0", 0.0)
+    if isinstance(ok_raw, (int, float)) and not isinstance(ok_raw, bool) and ok_raw == 0.0:
+        return dc
     ok = densities(p).omega_k
     return dc * _sinc_curvature(ok * (dc / hubble_distance(p)) ** 2)
 
