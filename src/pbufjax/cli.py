@@ -354,6 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="NAME=X", help="set a parameter (repeatable)")
     _add_common(p)
     p.set_defaults(handler=cmd_integrity)
+
+    from . import cli_sampling  # sample, mocks, profile, plot
+
+    cli_sampling.register(sub)
     return parser
 
 
