@@ -111,8 +111,9 @@ def main(argv=None):
     out: dict = {"posterior": {"model": MODEL, "datasets": DATASETS, "free": FREE, "fixed": OVERRIDES},
                  "published": PUBLISHED, "load_average_start": list(os.getloadavg()),
                  "cobaya_reference_ess_per_s": COBAYA_REFERENCE_ESS_PER_S}
-    configs = [(4, "vectorized"), (8, "vectorized")] if args.quick else \
-        [(1, "vectorized"), (4, "vectorized"), (8, "vectorized"), (16, "vectorized"), (4, "sequential")]
+    configs = [(4, "vectorized"), (4, "sequential")] if args.quick else \
+        [(1, "sequential"), (4, "vectorized"), (4, "sequential"), (8, "vectorized"), (8, "sequential"),
+         (16, "sequential")]
     out["nuts"] = []
     for nc, method in configs:
         r = nuts(nc, method, 1000, 2000)

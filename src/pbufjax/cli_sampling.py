@@ -252,8 +252,8 @@ def register(subparsers) -> None:
     g.add_argument("--chains", type=_count(1), default=4, metavar="N", help="chains (default 4)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--target-accept", type=_prob, default=0.8, metavar="P", help="target acceptance (default 0.8)")
-    g.add_argument("--chain-method", choices=("vectorized", "sequential", "parallel"), default="vectorized",
-                   help="how chains run (default vectorized)")
+    g.add_argument("--chain-method", choices=("auto", "vectorized", "sequential", "parallel"), default="auto",
+                   help="how chains run (default auto: sequential on CPU, vectorized on accelerators)")
     g.add_argument("--diagonal-mass", action="store_true", help="diagonal instead of dense mass matrix")
     g.add_argument("--prior", action="append", default=[], metavar="NAME=KIND:A:B",
                    help="NAME=gaussian:MEAN:SIGMA or NAME=uniform:LO:HI (repeatable)")
