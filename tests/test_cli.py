@@ -645,7 +645,8 @@ def test_three_step_workflow_from_the_shell(tmp_path):
 
     # a fit stopped by its iteration limit says so, exits 1 and leaves the store alone
     before = store_file.read_bytes()
-    res = shell("fit-cmb", "--model", "pbuf", "--optimize", "H0,Om0", "--maxiter", "1")
+    # (start far from the stored CMB optimum, where one iteration cannot converge)
+    res = shell("fit-cmb", "--model", "pbuf", "--optimize", "H0,Om0", "--H0", "60", "--Om0", "0.4", "--maxiter", "1")
     assert res.returncode == 1 and "did not converge (status: max_iter)" in res.stderr
     assert "DID NOT CONVERGE (max_iter)" in res.stdout and store_file.read_bytes() == before
 
