@@ -45,7 +45,7 @@ For profiled parameters :math:`\\psi` on a grid, :math:`\\chi^2_p(\\psi) = \\min
 \\chi^2(\\psi, \\lambda)` over the other free parameters :math:`\\lambda`;
 :math:`\\Delta\\chi^2 = \\chi^2_p - \\chi^2_{min}`. One-dimensional 68/95% intervals are
 :math:`\\Delta\\chi^2 \\le 1, 3.84`; two-dimensional regions :math:`\\Delta\\chi^2 \\le 2.30,
-6.18` (Wilks 1938; e.g. Trotta 2008, arXiv:0803.4089, table 2).
+5.99` (Wilks 1938; the χ² law with 1 and 2 degrees of freedom).
 """
 
 from __future__ import annotations
