@@ -103,6 +103,7 @@ def test_default_fiducial_is_lcdm_best_fit():
     assert r["fiducial"]["chi2_real"] == pytest.approx(23.96, abs=0.05)
 
 
+@pytest.mark.slow
 def test_lbfgs_and_newton_agree(mocks32):
     r = batch.fit_mocks("lcdm", U3, ["Om0"], 32, fiducial=FID, seed=7, method="lbfgs")
     np.testing.assert_allclose(r["chi2"], mocks32["chi2"], rtol=1e-8, atol=1e-8)

@@ -1,10 +1,21 @@
 """Batched fits: mock-data calibration, model comparison, profile likelihoods, many starts.
 
-Every batch job here is *one* pure function that fits a single case — the bounded
-L-BFGS of :func:`pbufjax.optimizer.fit_lbfgs` on the joint χ² of
-:class:`pbufjax.likelihoods.Likelihood` — vectorized with ``jax.vmap``, compiled
-once, sharded over the available devices and run in memory-bounded chunks by
+Every batch job here is *one* pure function that fits a single case — a bounded fit of
+the joint χ² of :class:`pbufjax.likelihoods.Likelihood` by one of the pure-JAX optimizers
+of :mod:`pbufjax.optimizer` — vectorized with ``jax.vmap``, compiled once, sharded over
+the available devices and run in memory-bounded chunks by
 :class:`pbufjax.sharding.BatchRunner`.
+
+Optimizer
+---------
+``method="newton"`` (default; :func:`pbufjax.optimizer.fit_newton`, damped projected
+Newton with the exact Hessian) or ``"lbfgs"`` (:func:`pbufjax.optimizer.fit_lbfgs`). In a
+vmapped ``while_loop`` every member runs until the slowest has finished, and finished
+members still execute the (masked) loop body. Newton's body is one
+value+gradient+Hessian evaluation and it converges in a few iterations; L-BFGS's body holds
+a line search that, at an already converged point, runs to its step limit — so a batch of
+L-BFGS fits costs many times the sum of the single fits (measured in
+``documents/sampling_and_batch.md``).
 
 Mock data
 ---------
@@ -79,7 +90,7 @@ FIT_METHODS: dict[str, tuple[str, ...]] = {
     "newton": ("maxiter", "gtol", "ftol", "damping"),
 }
 #: Default batch fit method.
-DEFAULT_METHOD = "lbfgs"
+DEFAULT_METHOD = "newton"
 
 _RUNNERS: dict = {}
 
@@ -405,8 +416,9 @@ def fit_mocks(model: str, datasets_list, free_params: Sequence[str] | str, n_moc
               fit_options: Mapping | None = None) -> dict[str, Any]:
     """Draw ``n_mocks`` mock data sets around a fiducial model and fit ``model`` to each.
 
-    All fits are one vmapped, jit-compiled bounded L-BFGS (:func:`pbufjax.optimizer.fit_lbfgs`),
-    sharded over ``devices`` and run in chunks (:mod:`pbufjax.sharding`).
+    All fits are one vmapped, jit-compiled bounded fit (``method``: damped Newton with the
+    exact Hessian by default, or L-BFGS), sharded over ``devices`` and run in chunks
+    (:mod:`pbufjax.sharding`).
 
     Args:
         model: the model fitted to the mocks.
@@ -427,7 +439,7 @@ def fit_mocks(model: str, datasets_list, free_params: Sequence[str] | str, n_moc
         max_memory: memory budget of a chunk [bytes].
         progress: progress bar over chunks.
         return_mocks: also return the mock data vectors (``"mocks"``).
-        method: ``"lbfgs"`` (default) or ``"newton"`` (:data:`FIT_METHODS`).
+        method: ``"newton"`` (default) or ``"lbfgs"`` (:data:`FIT_METHODS`; module docstring).
         fit_options: options of the method (:data:`FIT_METHODS`).
 
     Returns:
