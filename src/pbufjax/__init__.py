@@ -13,3 +13,24 @@ __version__ = "0.1.0"
 
 from . import constants, cosmology  # noqa: E402,F401
 from .parameter import DEFAULTS, OPTIMIZABLE_PARAMETERS, build_params, get_defaults, validate_params  # noqa: E402,F401
+
+# Heavier entry points, imported on first use (keeps ``import pbufjax`` and ``pbufjax --help`` light).
+_LAZY = {
+    "run_fit": "engine",
+    "OPTIMIZERS": "engine",
+    "ParameterOptimizer": "optimizer",
+    "optimize_cmb_parameters": "optimizer",
+    "compute_metrics": "statistics",
+    "delta_aic": "statistics",
+    "load_dataset": "datasets",
+    "build_chi2": "likelihoods",
+    "build_likelihood": "likelihoods",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'pbufjax' has no attribute {name!r}")
