@@ -11,5 +11,9 @@ _DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "dat
 
 
 def pytest_configure(config):
-    if not os.environ.get("PBUFJAX_DATA_DIR") and _DEFAULT_DATA_DIR.is_dir():
+    given = os.environ.get("PBUFJAX_DATA_DIR")
+    if given:
+        # absolute, so tests that run the CLI from a temporary folder find the same data
+        os.environ["PBUFJAX_DATA_DIR"] = str(Path(given).resolve())
+    elif _DEFAULT_DATA_DIR.is_dir():
         os.environ["PBUFJAX_DATA_DIR"] = str(_DEFAULT_DATA_DIR)
