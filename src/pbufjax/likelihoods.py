@@ -89,6 +89,20 @@ _PHYS_ZP1 = np.concatenate([np.linspace(1.0, 10.0, 46), np.geomspace(10.0, 1.0e5
 #: Codes of the BAO quantities in the generic kernel.
 _BAO_CODES = {name: i for i, name in enumerate(_datasets.BAO_QUANTITIES)}
 
+#: BAO quantity -> (power of D_M, power of D_H, power of r_d, static prefactor k(z, r_d,fid)):
+#: the model value is k * D_M^a * D_H^b * r_d^c, with D_V = (z D_M^2 D_H)^(1/3) and H = c/D_H.
+_BAO_MONOMIALS = {
+    "DV_over_rs": (2.0 / 3.0, 1.0 / 3.0, -1.0, lambda z, f: np.cbrt(z)),
+    "DM_over_rs": (1.0, 0.0, -1.0, lambda z, f: 1.0),
+    "DH_over_rs": (0.0, 1.0, -1.0, lambda z, f: 1.0),
+    "DA_over_rs": (1.0, 0.0, -1.0, lambda z, f: 1.0 / (1.0 + z)),
+    "rs_over_DV": (-2.0 / 3.0, -1.0 / 3.0, 1.0, lambda z, f: 1.0 / np.cbrt(z)),
+    "DM_rdfid_over_rs": (1.0, 0.0, -1.0, lambda z, f: f),
+    "H_rs_over_rdfid": (0.0, -1.0, 1.0, lambda z, f: constants.C_KM_S / f),
+}
+if set(_BAO_MONOMIALS) != set(_BAO_CODES):  # pragma: no cover - keeps the two tables in step
+    raise RuntimeError("BAO quantity tables out of step: " + str(set(_BAO_MONOMIALS) ^ set(_BAO_CODES)))
+
 
 # ---------------------------------------------------------------------------
 # Per-evaluation context: quantities shared by several blocks are computed once
@@ -103,10 +117,12 @@ class _Context:
     Nothing is cached across calls.
     """
 
-    def __init__(self, p: Mapping[str, Any], z_dm: np.ndarray, z_h: np.ndarray):
+    def __init__(self, p: Mapping[str, Any], z_dm: np.ndarray, z_h: np.ndarray, fuse: bool = False):
         self.p = p
         self._z_dm = z_dm
         self._z_h = z_h
+        # derived quantities and D_M(z) from one integrand evaluation when both are needed
+        self._fuse = fuse and 0 < z_dm.size <= _bg.INTERP_THRESHOLD and bool(np.all(z_dm >= 0.0))
         self._derived = None
         self._dm = None
         self._h = None
@@ -114,12 +130,18 @@ class _Context:
     @property
     def derived(self) -> dict:
         if self._derived is None:
-            self._derived = _cmb.derived(self.p)
+            if self._fuse:
+                self._derived, self._dm = _cmb.derived_and_distances(self.p, self._z_dm)
+            else:
+                self._derived = _cmb.derived(self.p)
         return self._derived
 
     def dm(self, sl: slice):
         if self._dm is None:
-            self._dm = _bg.comoving_transverse_distance(jnp.asarray(self._z_dm), self.p)
+            if self._fuse:
+                _ = self.derived  # fills self._dm too
+                return self._dm[sl]
+            self._dm = _bg.comoving_transverse_distance(self._z_dm, self.p)
         return self._dm[sl]
 
     def hubble(self, sl: slice):
@@ -189,6 +211,8 @@ class _Block:
     name: str
     dataset_type: str
     needs_rd = False
+    #: whether :meth:`chi2` reads ``ctx.derived`` (recombination quantities)
+    needs_derived = False
 
     def __init__(self, data: Mapping[str, Any], scale: float = 1.0):
         self.name = data.get("name", "<unnamed>")
@@ -219,6 +243,7 @@ class _Block:
 
 class _CMBBlock(_Block):
     dataset_type = "cmb"
+    needs_derived = True
 
     def __init__(self, data, scale=1.0):
         super().__init__(data, scale)
@@ -241,6 +266,7 @@ class _CMBBlock(_Block):
 class _BAOBlock(_Block):
     dataset_type = "bao"
     needs_rd = True
+    needs_derived = True
 
     def __init__(self, data, scale=1.0):
         super().__init__(data, scale)
@@ -252,9 +278,11 @@ class _BAOBlock(_Block):
         self.codes = np.array([_BAO_CODES[q] for q in self.quantities])
         rdfid = data.get("rd_fid")
         self.rd_fid = np.ones(self.n) if rdfid is None else np.where(np.isfinite(rdfid), rdfid, 1.0)
-        # one-hot selection of each point's quantity: products instead of gathers (whose
-        # reverse-mode scatters are slow on CPU)
-        self.select = np.stack([(self.codes == k).astype(np.float64) for k in range(len(_BAO_CODES))])
+        # every quantity is a monomial  k(z, r_d,fid) * D_M^a * D_H^b * r_d^c  (static k, a, b, c),
+        # evaluated as one exp of a sum of logs: a single fused op with a short reverse pass
+        terms = [_BAO_MONOMIALS[q] for q in self.quantities]
+        self._exponents = np.array([t[:3] for t in terms], dtype=np.float64).T.copy()  # (3, n)
+        self._log_k = np.log([t[3](z, f) for t, z, f in zip(terms, self.redshifts, self.rd_fid)])
 
     def z_dm(self):
         return self.redshifts
@@ -266,22 +294,9 @@ class _BAOBlock(_Block):
         dm = ctx.dm(self._dm_slice)
         hz = ctx.hubble(self._h_slice)
         rd = ctx.derived["r_drag"]
-        z = jnp.asarray(self.redshifts)
-        dh = constants.C_KM_S / hz
-        dv = jnp.cbrt(z * dm * dm * dh)
-        rdfid = jnp.asarray(self.rd_fid)
-        candidates = jnp.stack(
-            [
-                dv / rd,  # DV_over_rs
-                dm / rd,  # DM_over_rs
-                dh / rd,  # DH_over_rs
-                dm / (1.0 + z) / rd,  # DA_over_rs
-                rd / dv,  # rs_over_DV
-                dm * rdfid / rd,  # DM_rdfid_over_rs
-                hz * rd / rdfid,  # H_rs_over_rdfid
-            ]
-        )
-        model = jnp.sum(jnp.asarray(self.select) * candidates, axis=0)
+        a, b, c = (jnp.asarray(e) for e in self._exponents)
+        log_dh = np.log(constants.C_KM_S) - jnp.log(hz)
+        model = jnp.exp(jnp.asarray(self._log_k) + a * jnp.log(dm) + b * log_dh + c * jnp.log(rd))
         return model, {"r_d": rd}
 
 
@@ -375,7 +390,7 @@ def _run_block(kind: Sequence[str], params: Mapping[str, Any], data: Mapping[str
         raise ValueError(f"{fname}: dataset {data.get('name')!r} has dataset_type {dtype!r}, expected one of {list(kind)}")
     kw = {"explicit_offset": "M_B" in params and "is_calibrator" in data} if dtype == "sn" else {}
     block = _make_block(data, **kw)
-    ctx = _Context(params, *_layout([block]))
+    ctx = _Context(params, *_layout([block]), fuse=block.needs_derived)
     chi2, pred = block.chi2(params, ctx, jnp.asarray(block.observations))
     return chi2, pred
 
@@ -528,6 +543,7 @@ class Likelihood:
         self.model = model
         self._blocks = tuple(blocks)
         self._z_dm, self._z_h = _layout(self._blocks)
+        self._fuse = any(b.needs_derived for b in self._blocks)
         self.datasets = tuple(b.name for b in self._blocks)
         self.free_params = tuple(free_params)
         self.base_params = dict(base_params)
@@ -588,7 +604,7 @@ class Likelihood:
         ok = self._physical(self.params(theta))
         safe = jnp.where(ok, theta, jnp.asarray(self._theta0))
         q = self.params(safe)
-        ctx = _Context(q, self._z_dm, self._z_h)
+        ctx = _Context(q, self._z_dm, self._z_h, fuse=self._fuse)
         chi2s, preds = {}, {}
         for b in self._blocks:
             obs = observations[b.name] if b.name in observations else self.observations[b.name]

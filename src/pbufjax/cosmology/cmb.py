@@ -35,8 +35,25 @@ def derived(p: Mapping) -> dict:
         dict with ``z_star``, ``r_star`` [Mpc], ``theta_star`` (θ*, radians, not ×100),
         ``DM_star`` [Mpc], ``z_drag``, ``r_drag`` [Mpc], ``R`` and ``l_A``.
     """
+    return derived_and_distances(p, None)[0]
+
+
+def derived_and_distances(p: Mapping, z=None):
+    """:func:`derived` and :math:`D_M` at fixed redshifts from one set of integrand evaluations.
+
+    Args:
+        p: parameter dict, as for :func:`derived`.
+        z: concrete redshifts (numpy; at most
+            :data:`~pbufjax.cosmology.background.INTERP_THRESHOLD` of them, all >= 0),
+            or None.
+
+    Returns:
+        ``(derived_dict, D_M(z))``; the second entry is None when ``z`` is None.
+    """
     zs, zd = z_star_and_drag(p)
-    r_star, r_drag, dc = recombination_integrals(p, zs, zd)
+    out = recombination_integrals(p, zs, zd, z)
+    r_star, r_drag, dc = out[:3]
+    dm_z = None if z is None else transverse_from_radial(out[3], p)
     d = densities(p)
     if p.get("recomb_method") == "AUBOURG":
         r_drag = r_drag_aubourg(jnp.asarray(p["Obh2"], jnp.float64), d.omega_m * d.h**2)
@@ -51,7 +68,7 @@ def derived(p: Mapping) -> dict:
         "r_drag": r_drag,
         "R": jnp.sqrt(d.omega_m) * h0 * dm / constants.C_KM_S,
         "l_A": jnp.pi * dm / r_star,
-    }
+    }, dm_z
 
 
 def cmb_distance_priors(p: Mapping):

@@ -50,17 +50,44 @@ def calibration() -> dict:
     return json.loads(text)
 
 
-def _poly(x_cols, powers, coef):
-    """Evaluate :math:`\\sum_k c_k \\prod_i x_i^{p_{ki}}` (vectorized over the monomials)."""
-    powers = np.asarray(powers, dtype=np.int32)
+@functools.lru_cache(maxsize=8)
+def _selector(powers_key: tuple) -> np.ndarray:
+    """Static one-hot matrix ``S`` with ``(S @ V.ravel())[k, i] = x_i^{p_ki}`` for the power table ``V[i, j] = x_i^j``."""
+    powers = np.asarray(powers_key, dtype=np.int64)
+    nterms, nvar = powers.shape
     deg = int(powers.max())
+    sel = np.zeros((nterms, nvar, nvar, deg + 1))
+    for k in range(nterms):
+        for i in range(nvar):
+            sel[k, i, i, powers[k, i]] = 1.0
+    return sel.reshape(nterms * nvar, nvar * (deg + 1))
+
+
+def _poly(x_cols, powers, coef):
+    """Evaluate :math:`\\sum_k c_{kj} \\prod_i x_i^{p_{ki}}` for every column ``j`` of ``coef``.
+
+    The monomials come from the power table :math:`x_i^j` by one product with a static
+    one-hot matrix (no gathers, whose reverse pass is a scatter), so value and
+    gradient are a handful of small fused operations.
+    """
+    key = tuple(map(tuple, np.asarray(powers, dtype=np.int64).tolist()))
+    sel = _selector(key)
+    nvar = len(x_cols)
+    deg = sel.shape[1] // nvar - 1
     x = jnp.stack([jnp.asarray(xi, jnp.float64) for xi in x_cols])  # (nvar,)
-    table = [jnp.ones_like(x)]
-    for _ in range(deg):
-        table.append(table[-1] * x)
-    table = jnp.stack(table, axis=1)  # (nvar, deg+1): x_i^k
-    mono = jnp.prod(table[jnp.arange(len(x_cols))[None, :], powers], axis=1)  # (nterms,)
+    table = jnp.stack([x**j for j in range(deg + 1)], axis=1)  # (nvar, deg+1)
+    factors = jnp.dot(jnp.asarray(sel), table.ravel()).reshape(len(key), nvar)
+    mono = factors[:, 0]
+    for i in range(1, nvar):
+        mono = mono * factors[:, i]
     return jnp.dot(mono, jnp.asarray(coef, jnp.float64))
+
+
+@functools.lru_cache(maxsize=4)
+def _coefficients(names: tuple) -> np.ndarray:
+    """Coefficient columns of the named fits, as one (terms, len(names)) array."""
+    cal = calibration()
+    return np.stack([np.asarray(cal[n]["coefficients"], dtype=np.float64) for n in names], axis=1)
 
 
 def yhe_bbn(obh2, neff):
@@ -110,6 +137,6 @@ def z_star_and_drag(p: Mapping):
         jnp.log(orh2 * s**4 / ref["orh2"]),
         (yhe - ref["yhe"]) / 0.05,
     ]
-    zs = jnp.exp(_poly(x, cal["powers"], cal["z_star"]["coefficients"])) * s - 1.0
-    zd = jnp.exp(_poly(x, cal["powers"], cal["z_drag"]["coefficients"])) * s - 1.0
-    return zs, zd
+    coef = _coefficients(("z_star", "z_drag"))
+    zp1 = jnp.exp(_poly(x, cal["powers"], coef)) * s
+    return zp1[0] - 1.0, zp1[1] - 1.0
