@@ -122,7 +122,7 @@ class _Context:
         self._z_dm = z_dm
         self._z_h = z_h
         # derived quantities and D_M(z) from one integrand evaluation when both are needed
-        self._fuse = fuse and 0 < z_dm.size <= _bg.INTERP_THRESHOLD and bool(np.all(z_dm >= 0.0))
+        self._fuse = fuse and 0 < z_dm.size <= _bg.STATIC_MAX and bool(np.all(z_dm >= 0.0))
         self._derived = None
         self._dm = None
         self._h = None

@@ -44,7 +44,7 @@ def derived_and_distances(p: Mapping, z=None):
     Args:
         p: parameter dict, as for :func:`derived`.
         z: concrete redshifts (numpy; at most
-            :data:`~pbufjax.cosmology.background.INTERP_THRESHOLD` of them, all >= 0),
+            :data:`~pbufjax.cosmology.background.STATIC_MAX` of them, all >= 0),
             or None.
 
     Returns:
