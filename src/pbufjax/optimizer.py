@@ -224,7 +224,11 @@ def fit_lbfgs(
 
     solver = optax.lbfgs(
         memory_size=memory_size,
-        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=max_linesearch_steps),
+        # each line search starts from the unit (quasi-Newton) step rather than the previous
+        # step length: ~10 instead of ~90 iterations on these fits, far fewer lockstep
+        # iterations under vmap
+        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=max_linesearch_steps,
+                                                  initial_guess_strategy="one"),
     )
     vg = optax.value_and_grad_from_state(f)
     state0 = solver.init(z0)
