@@ -79,50 +79,24 @@ _STATUS_RANK = {_opt.STATUS_SUCCESS: 0, _opt.STATUS_MAX_ITER: 1, _opt.STATUS_FAI
 def clear_cache() -> None:
     """Forget the cached likelihoods and compiled functions."""
     _opt.clear_cache()
-    _POST_CACHE.clear()
 
 
 #: Redshifts of the H(z) integrity diagnostic (the API reference's defaults).
 _H_REDSHIFTS = tuple(_integrity.DEFAULT_INTEGRITY_CONFIG["h_ratios"]["redshifts"])
-_POST_CACHE: dict = {}
 
 
-def _post_fit_params(problem: FitProblem, best) -> tuple[dict[str, Any], np.ndarray]:
-    r"""Best-fit ParameterDict (derived keys filled) and H(z) at :data:`_H_REDSHIFTS`, from one
-    compiled call per model: :math:`\omega_m`, :math:`z_*`, :math:`z_d`, :math:`r_s(z_d)`
-    (:func:`pbufjax.cosmology.cmb.derived`) and :func:`pbufjax.cosmology.hubble`."""
-    import jax
-    import jax.numpy as jnp
-
-    from .cosmology import hubble
-    from .cosmology import models as _models
-    from .cosmology.cmb import derived
-
+def _report_params(problem: FitProblem, best, rep: Mapping[str, Any]) -> dict[str, Any]:
+    """Best-fit ParameterDict with the derived keys from :meth:`FitProblem.report`'s output."""
     vals = problem.values(best)
-    model_vals = {k: v for k, v in vals.items() if k not in problem.nuisance}
-    keys = tuple(sorted(model_vals))
-    key = (problem.model, problem.recomb_method, keys, _models.MODELS[problem.model].e2)
-    fn = _POST_CACHE.get(key)
-    if fn is None:
-        model, method = problem.model, problem.recomb_method
-        zs = jnp.asarray(_H_REDSHIFTS)
-
-        def post(vec):
-            q = {**dict(zip(keys, vec)), "model_class": model, "recomb_method": method}
-            d = derived(q)
-            return jnp.concatenate([jnp.stack([d["z_star"], d["z_drag"], d["r_drag"]]), hubble(zs, q)])
-
-        fn = _POST_CACHE[key] = jax.jit(post)
-    out = np.asarray(fn(np.array([model_vals[k] for k in keys], np.float64)))
-    params = dict(model_vals)
+    params = {k: v for k, v in vals.items() if k not in problem.nuisance}
     params["model_class"] = problem.model
     params["recomb_method"] = problem.recomb_method
     h = params["H0"] / 100.0
-    params.update(Omh2=float(params["Om0"] * h * h), z_recomb=float(out[0]), z_drag=float(out[1]),
-                  r_s_drag=float(out[2]))
+    params.update(Omh2=float(params["Om0"] * h * h), z_recomb=rep["z_star"], z_drag=rep["z_drag"],
+                  r_s_drag=rep["r_drag"])
     for k in problem.nuisance:
         params[k] = vals[k]
-    return params, out[3:]
+    return params
 
 
 # ---------------------------------------------------------------------------
@@ -461,15 +435,20 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
                         "chi2_improvement": 0.0}
 
     t2 = time.perf_counter()
-    blocks = problem.evaluate(best)
+    extra_hess_unit_ok = extra_hess_unit is not None
+    want_hessian = bool(problem.n_free and cfg.get("uncertainties", True) and not extra_hess_unit_ok)
+    # per-block χ², predictions, derived keys, H(z) and (when needed) the Hessian: one compiled call
+    rep = problem.report(best, hessian=want_hessian, redshifts=_H_REDSHIFTS)
+    blocks = rep["blocks"]
     for name, b in blocks.items():
         b["n_data"] = problem.likelihood.n_data[name]
     total = float(sum(b["chi2"] for b in blocks.values()))
     hz = None
     try:
         if math.isfinite(total):
-            # the likelihood's physical checks passed here: derived keys and H(z) in one compiled call
-            params, hz = _post_fit_params(problem, best)
+            # the likelihood's physical checks passed here
+            params = _report_params(problem, best, rep)
+            hz = rep["H"]
         else:
             params = problem.params(best, derived=True, validate=True)
     except ValueError as exc:  # a failed fit may stop at a point build_params rejects
@@ -492,7 +471,7 @@ def _fit_joint(model, datasets, overrides, cfg, free) -> dict[str, Any]:
             hess = _opt.unit_hessian_to_physical(hess_unit, grad_unit, best, problem.lower, problem.upper,
                                                  problem.log_mask)
         else:
-            hess = problem.hessian(best)
+            hess = rep["hessian"]
         unc = hessian_uncertainties(hess, best, problem.free_params, problem.lower, problem.upper, problem.log_mask)
     elif problem.n_free:
         unc["status"] = "not computed (uncertainties=False)"

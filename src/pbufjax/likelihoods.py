@@ -662,7 +662,14 @@ class Likelihood:
         """
         if self._jit_eval is None:
             self._jit_eval = jax.jit(lambda t: self._evaluate(t, {}))
-        chi2s, preds = self._jit_eval(self._theta(theta))
+        theta = np.asarray(theta, np.float64)
+        if theta.shape != (len(self.free_params),):
+            self._theta(theta)  # raises the shape error
+        chi2s, preds = jax.device_get(self._jit_eval(theta))
+        return self.report_host(chi2s, preds)
+
+    def report_host(self, chi2s: Mapping[str, Any], preds: Mapping[str, Any]) -> dict:
+        """:meth:`evaluate`'s dict from the compiled evaluation's (host) outputs."""
         out = {}
         for b in self._blocks:
             pred = {k: np.asarray(v) if np.ndim(v) else float(v) for k, v in preds[b.name].items()}

@@ -1664,6 +1664,50 @@ class FitProblem:
         """Exact Hessian :math:`\\partial^2\\chi^2/\\partial\\theta_i\\partial\\theta_j` (physical units)."""
         return np.asarray(self.compiled.hessian(np.asarray(theta, np.float64), self.base_vector))
 
+    def report(self, theta, hessian: bool = True, redshifts: Sequence[float] = ()) -> dict[str, Any]:
+        """Everything the engine reports at ``theta`` from one compiled call and one transfer.
+
+        Args:
+            theta: free-parameter values (physical).
+            hessian: also return the exact Hessian of χ² (physical units).
+            redshifts: redshifts at which to return :math:`H(z)` [km/s/Mpc].
+
+        Returns:
+            dict with ``blocks`` (as :meth:`evaluate`), ``z_star``, ``z_drag``, ``r_drag``,
+            ``H`` (array at ``redshifts``) and ``hessian`` (k x k array, or None).
+        """
+        import jax
+        import jax.numpy as jnp
+
+        from .cosmology import hubble
+        from .cosmology.cmb import derived
+
+        zs = tuple(float(z) for z in redshifts)
+        key = ("report", bool(hessian) and self.n_free > 0, zs)
+        cache = self.compiled._lbfgs
+        fn = cache.get(key)
+        if fn is None:
+            lik, chi2, nfree = self.likelihood, self.compiled.chi2, self.n_free
+            want_h = key[1]
+
+            def rep(x, aux):
+                full = jnp.concatenate([x, aux[nfree:]]) if nfree else aux
+                chi2s, preds = lik._evaluate(full, {})
+                q = lik.params(full)
+                d = derived(q)
+                out = {"chi2s": chi2s, "preds": preds, "z_star": d["z_star"], "z_drag": d["z_drag"],
+                       "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), q)}
+                if want_h:
+                    out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
+                return out
+
+            fn = cache[key] = jax.jit(rep)
+        x = np.asarray(theta, np.float64).reshape(self.n_free)
+        out = jax.device_get(fn(x, self.full(x)))
+        return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
+                "z_star": float(out["z_star"]), "z_drag": float(out["z_drag"]), "r_drag": float(out["r_drag"]),
+                "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
+
     def evaluate(self, theta=None) -> dict:
         """Per-dataset ``{"chi2", "predictions", "residuals"}`` at ``theta``."""
         theta = self.x0 if theta is None else theta
