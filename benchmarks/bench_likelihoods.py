@@ -141,7 +141,7 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "likelihoods.json"))
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
     args = ap.parse_args(argv)
-    rep = 3 if args.quick else 7
+    rep = 3 if args.quick else 15
     res: dict = {
         "machine": {
             **machine(),
