@@ -110,6 +110,23 @@ def test_lbfgs_and_newton_agree(mocks32):
     np.testing.assert_allclose(r["params"]["Om0"], mocks32["params"]["Om0"], atol=2e-5)
 
 
+def test_gauss_newton_default_reaches_the_exact_newton_minima(mocks32):
+    assert batch.DEFAULT_METHOD == "gauss_newton"
+    r = batch.fit_mocks("lcdm", U3, ["Om0"], 32, fiducial=FID, seed=7, method="newton")
+    np.testing.assert_allclose(r["chi2"], mocks32["chi2"], rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(r["params"]["Om0"], mocks32["params"]["Om0"], atol=1e-6)
+    assert np.all(r["status"] == mocks32["status"])
+
+
+def test_gauss_newton_two_parameters_with_recombination():
+    kw = dict(overrides={"Obh2": 0.02237}, seed=1)
+    gn = batch.fit_mocks("lcdm", ["desi_dr2", "union3"], ["H0", "Om0"], 16, **kw)
+    ex = batch.fit_mocks("lcdm", ["desi_dr2", "union3"], ["H0", "Om0"], 16, method="newton", **kw)
+    np.testing.assert_allclose(gn["chi2"], ex["chi2"], rtol=1e-10, atol=1e-9)
+    for k in ("H0", "Om0"):
+        np.testing.assert_allclose(gn["params"][k], ex["params"][k], rtol=1e-6)
+
+
 def test_multistart_per_mock(mocks32):
     r = batch.fit_mocks("lcdm", U3, ["Om0"], 32, fiducial=FID, seed=7, n_starts=3)
     np.testing.assert_allclose(r["chi2"], mocks32["chi2"], atol=1e-7)

@@ -429,3 +429,50 @@ def test_pantheon_shoes_block_on_synthetic_covariance(tmp_path, monkeypatch):
     onep = np.ones(rp.size)
     bp, ep = onep @ cinv_p @ rp, onep @ cinv_p @ onep
     assert float(plain_lik.chi2(theta[:2])) == pytest.approx(rp @ cinv_p @ rp - bp * bp / ep, rel=1e-8)
+    # whitened residuals (Gauss-Newton form) give the same χ², explicit offset or marginalized
+    for lik, th in ((explicit, theta), (marg, theta[:2]), (plain_lik, theta[:2])):
+        w, ok = lik.residuals_data(th)
+        assert bool(ok)
+        assert float(jnp.sum(w * w)) == pytest.approx(float(lik.chi2(th)), rel=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# Whitened residuals (Gauss-Newton form of the χ²)
+# ---------------------------------------------------------------------------
+
+
+def test_whitened_residuals_reproduce_chi2_and_gradient():
+    lik = L.build_likelihood("lcdm", ["cmb", "desi_dr2", "union3", "boss_dr12"], ["H0", "Om0", "Obh2"])
+    assert lik.has_residuals
+    rng = np.random.default_rng(3)
+    for th in (jnp.array([67.0, 0.31, 0.0223]), jnp.array([70.5, 0.28, 0.0228])):
+        w, ok = lik.residuals_data(th)
+        assert bool(ok) and w.shape == (lik.n_total,)
+        assert float(jnp.sum(w * w)) == pytest.approx(float(lik.chi2(th)), rel=1e-11)
+        # gradient 2 J^T w equals the exact gradient of the χ²
+        jac = jax.jacfwd(lambda t: lik.residuals_data(t)[0])(th)
+        np.testing.assert_allclose(2 * jac.T @ w, jax.grad(lik.chi2)(th), rtol=1e-9)
+    # with replaced data vectors (mocks), including the marginalized SN offset
+    obs = {"union3": lik.observations["union3"] + rng.normal(size=22) * 0.1 + 3.0,
+           "desi_dr2": lik.observations["desi_dr2"] * 1.01}
+    th = jnp.array([68.0, 0.3, 0.0224])
+    w, ok = lik.residuals_data(th, obs)
+    assert float(jnp.sum(w * w)) == pytest.approx(float(lik.chi2_data(th, obs)), rel=1e-11)
+    # non-physical point: flagged, as the χ² is +inf there
+    for bad in ([68.0, -0.1, 0.0224], [-70.0, 0.3, 0.0224], [70.0, 0.3, -0.01]):
+        _, ok = lik.residuals_data(jnp.array(bad))
+        assert not bool(ok), bad
+        assert float(lik.chi2(jnp.array(bad))) == np.inf
+    with pytest.raises(KeyError, match="unknown dataset"):
+        lik.residuals_data(th, {"nope": np.zeros(3)})
+
+
+def test_user_chi2_function_has_no_residual_form(monkeypatch):
+    def custom(params, data):
+        return L.likelihood_bao(params, data)
+
+    monkeypatch.setitem(L.LIKELIHOOD_FUNCTIONS, ("lcdm", "boss_dr12"), custom)
+    lik = L.build_likelihood("lcdm", ["boss_dr12"], ["H0", "Om0"])
+    assert not lik.has_residuals
+    with pytest.raises(NotImplementedError, match="user χ² function"):
+        lik.residuals_data(jnp.array([68.0, 0.3]))

@@ -237,7 +237,8 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("batch")
     g.add_argument("--devices", type=_count(1), metavar="N", help="shard over the first N devices (default all)")
     g.add_argument("--chunk-size", type=_count(1), metavar="C", help="fits per chunk (default: from memory)")
-    g.add_argument("--method", choices=("lbfgs", "newton"), default=None, help="batch optimizer (default newton)")
+    g.add_argument("--method", choices=("lbfgs", "newton", "gauss_newton"), default=None,
+                   help="batch optimizer (default gauss_newton)")
 
 
 def register(subparsers) -> None:

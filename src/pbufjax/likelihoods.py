@@ -165,12 +165,13 @@ def _layout(blocks) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(z_dm or [np.zeros(0)]), np.concatenate(z_h or [np.zeros(0)])
 
 
-def _factor(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Lower Cholesky factor of ``scale*cov`` (validated) and the precision matrix from it (host-side, once)."""
+def _factor(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower Cholesky factor :math:`L` of ``scale*cov`` (validated), the precision matrix and
+    :math:`L^{-1}` (whitening: :math:`\\chi^2 = |L^{-1}r|^2`), host-side, once."""
     chol = _datasets.check_covariance(np.asarray(cov, dtype=np.float64) * scale)
-    linv = np.linalg.solve(chol, np.eye(chol.shape[0]))
-    prec = linv.T @ np.tril(linv)
-    return chol, 0.5 * (prec + prec.T)
+    linv = np.tril(np.linalg.solve(chol, np.eye(chol.shape[0])))
+    prec = linv.T @ linv
+    return chol, 0.5 * (prec + prec.T), linv
 
 
 def _quadratic_forms(prec: np.ndarray, vec: np.ndarray | None = None) -> Callable:
@@ -219,7 +220,7 @@ class _Block:
         self.data = data
         self.observations = np.asarray(data["observations"], dtype=np.float64)
         self.n = self.observations.size
-        self.chol, self.precision = _factor(data["covariance"], scale)
+        self.chol, self.precision, self.whitener = _factor(data["covariance"], scale)
         self._forms = _quadratic_forms(self.precision)
 
     def z_dm(self) -> np.ndarray:
@@ -239,6 +240,11 @@ class _Block:
         chi2, _ = self._forms(obs - model)
         pred["values"] = model
         return _finite_or_inf(chi2), pred
+
+    def whitened(self, p, ctx: _Context, obs) -> jnp.ndarray:
+        """Whitened residuals :math:`w` with :math:`|w|^2` = this block's χ² (Gauss-Newton fits)."""
+        model, _ = self.predict(p, ctx)
+        return jnp.dot(jnp.asarray(self.whitener), obs - model)
 
 
 class _CMBBlock(_Block):
@@ -314,6 +320,8 @@ class _SNBlock(_Block):
         self.explicit_offset = explicit_offset
         self.p_ones = self.precision @ np.ones(self.n)  # C^-1 1
         self.E = float(np.sum(self.p_ones))  # E = 1^T C^-1 1
+        v = self.whitener @ np.ones(self.n)  # L^-1 1: the offset direction after whitening
+        self._offset_dir = v / np.linalg.norm(v)
         self._forms = _quadratic_forms(self.precision, self.p_ones)
 
     def z_dm(self):
@@ -345,6 +353,17 @@ class _SNBlock(_Block):
         pred = {"mu_theory": mu, "offset": offset, "values": mu + offset}
         return _finite_or_inf(chi2), pred
 
+    def whitened(self, p, ctx, obs):
+        """Whitened residuals; with the offset marginalized, :math:`w = Q L^{-1} r` where
+        :math:`Q = I - \\hat v\\hat v^T`, :math:`\\hat v \\propto L^{-1}\\mathbf 1`, so that
+        :math:`|w|^2 = r^T(C^{-1} - C^{-1}\\mathbf 1\\mathbf 1^TC^{-1}/E)r = A - B^2/E`."""
+        r = obs - self.mu_theory(p, ctx)
+        if self.explicit_offset:
+            return jnp.dot(jnp.asarray(self.whitener), r - jnp.asarray(p["M_B"], jnp.float64))
+        w = jnp.dot(jnp.asarray(self.whitener), r - jax.lax.stop_gradient(jnp.mean(r)))
+        vhat = jnp.asarray(self._offset_dir)
+        return w - vhat * jnp.dot(vhat, w)
+
 
 class _CustomBlock(_Block):
     """A dataset whose χ² comes from a user function ``f(params, data) -> (chi2, predictions)``."""
@@ -355,6 +374,9 @@ class _CustomBlock(_Block):
         self.dataset_type = (data.get("metadata") or {}).get("dataset_type", "custom")
         self._data = dict(data)
         self._data["covariance"] = np.asarray(data["covariance"], dtype=np.float64) * scale
+
+    def whitened(self, p, ctx, obs):
+        raise NotImplementedError(f"dataset {self.name!r} has a user χ² function: no residual form")
 
     def chi2(self, p, ctx, obs):
         d = dict(self._data)
@@ -642,6 +664,38 @@ class Likelihood:
             raise KeyError(f"unknown dataset(s) {unknown} in observations; this likelihood has {list(self.datasets)}")
         chi2s, _ = self._evaluate(theta, dict(observations))
         return sum(chi2s.values(), jnp.asarray(0.0))
+
+    @property
+    def has_residuals(self) -> bool:
+        """Whether every block has a residual form (:meth:`residuals_data`); user χ² functions do not."""
+        return not any(isinstance(b, _CustomBlock) for b in self._blocks)
+
+    def residuals_data(self, theta, observations: Mapping[str, Any] | None = None):
+        """Whitened residuals of every block, concatenated: ``(w, ok)`` with :math:`|w|^2` the joint χ².
+
+        For Gauss-Newton fits (:func:`pbufjax.optimizer.fit_newton` with ``residuals``):
+        :math:`\\chi^2 = |w|^2`, :math:`\\nabla\\chi^2 = 2J^Tw` and :math:`2J^TJ` approximates the
+        Hessian, with :math:`J = \\partial w/\\partial\\theta` from one forward-mode pass. ``ok``
+        is False at non-physical parameters (where :meth:`chi2` is +inf). Pure, traceable.
+
+        Raises:
+            NotImplementedError: a block is a user χ² function (see :attr:`has_residuals`).
+        """
+        observations = dict(observations or {})
+        unknown = [k for k in observations if k not in self.n_data]
+        if unknown:
+            raise KeyError(f"unknown dataset(s) {unknown} in observations; this likelihood has {list(self.datasets)}")
+        theta = self._theta(theta)
+        ok = self._physical(self.params(theta))
+        safe = jnp.where(ok, theta, jnp.asarray(self._theta0))
+        q = self.params(safe)
+        ctx = _Context(q, self._z_dm, self._z_h, fuse=self._fuse)
+        parts = []
+        for b in self._blocks:
+            obs = observations[b.name] if b.name in observations else self.observations[b.name]
+            parts.append(b.whitened(q, ctx, jnp.asarray(obs, jnp.float64)))
+        w = jnp.concatenate(parts)
+        return w, ok & jnp.all(jnp.isfinite(w))
 
     def _predictions(self, theta) -> dict:
         """Dataset name -> predictions dict (traceable)."""

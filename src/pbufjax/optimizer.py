@@ -299,6 +299,7 @@ def fit_newton(
     gtol: float = PGTOL,
     ftol: float = 1e-14,
     damping: float = 1e-3,
+    residuals: Callable | None = None,
 ) -> NewtonResult:
     r"""Minimize ``chi2`` within bounds by damped, projected Newton steps with the exact
     Hessian; a pure JAX function (jit/vmap-able).
@@ -325,6 +326,14 @@ def fit_newton(
             means one more step would change the parameters by far less than σ).
         ftol: relative χ² change under which two successive accepted steps stop it.
         damping: initial relative damping :math:`\lambda`.
+        residuals: optional ``residuals(x) -> (w, ok)`` with :math:`\chi^2 = |w|^2`
+            (e.g. :meth:`pbufjax.likelihoods.Likelihood.residuals_data`). Then the steps
+            use the Gauss-Newton matrix :math:`2J^TJ`, :math:`J = \partial w/\partial u`
+            from one forward-mode pass (k tangents instead of the k(k+1) of the exact
+            Hessian), and ``hess_unit`` in the result is that matrix. The gradient
+            :math:`2J^Tw` is exact, so the stopping test and the minimum are those of
+            the exact χ²; convergence becomes linear with a small rate for these
+            nearly linear models (about one more iteration than exact Newton).
 
     Returns:
         :class:`NewtonResult`.
@@ -357,9 +366,21 @@ def fit_newton(
         g, v = jax.jacfwd(fa, has_aux=True)(u)
         return g, (g, v)
 
-    def fgh(u):
+    def fgh_exact(u):
         h, (g, v) = jax.jacfwd(ga, has_aux=True)(u)
-        h = 0.5 * (h + h.T)
+        return v, g, 0.5 * (h + h.T)
+
+    def wres(u):
+        w, ok = residuals(to_x(u))
+        return w, ok
+
+    def fgh_gauss_newton(u):
+        jac, (w, ok) = jax.jacfwd(lambda uu: (lambda r: (r[0], r))(wres(uu)), has_aux=True)(u)
+        v = jnp.where(ok, jnp.sum(w * w), BAD_CHI2)
+        return v, 2.0 * jac.T @ w, 2.0 * jac.T @ jac
+
+    def fgh(u):
+        v, g, h = (fgh_exact if residuals is None else fgh_gauss_newton)(u)
         ok = jnp.isfinite(v) & (v < BAD_CHI2) & jnp.all(jnp.isfinite(g)) & jnp.all(jnp.isfinite(h))
         g = jnp.where(ok, g, 0.0)
         h = jnp.where(ok, h, 0.0)
