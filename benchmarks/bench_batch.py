@@ -5,12 +5,14 @@ fit (Obh2 = 0.02237 fixed), each fitted for H0 and Ωm.
 
 Measured (all on the same mocks, same machine, same process unless stated):
 
-1. ``pbufjax.batch.fit_mocks`` — one vmapped, jit-compiled program — with the ``newton``
-   (default) and ``lbfgs`` batch optimizers: the first call (compilation + run) and a
-   second call of the same batch size (warm: the number that matters for repeated use);
+1. ``pbufjax.batch.fit_mocks`` — one vmapped, jit-compiled program — with the
+   ``gauss_newton`` (default), ``newton`` and ``lbfgs`` batch optimizers: the first call
+   (compilation + run) and a second call of the same batch size (warm: the number that
+   matters for repeated use);
 2. a sequential Python loop of warm single fits with the same pure-JAX optimizer
-   (``fit_newton`` / ``fit_lbfgs`` on ``Likelihood.chi2_data``, jit-compiled once, one
-   call per mock) — the fastest one-at-a-time alternative;
+   (``fit_newton`` with or without the whitened residuals, ``fit_lbfgs``, on
+   ``Likelihood.chi2_data``, jit-compiled once, one call per mock) — the fastest
+   one-at-a-time alternative;
 3. the warm per-fit time of the user-facing ``run_fit`` (scipy L-BFGS-B with exact
    gradients, Hessian uncertainties, diagnostics) on the real data, as the cost of a loop
    of engine fits;
@@ -50,7 +52,7 @@ import pbufjax
 from pbufjax import batch
 out = {{}}
 for nd in (1, 2):
-    kw = dict(overrides={overrides!r}, fiducial={fiducial!r}, seed=1, method="newton", devices=nd)
+    kw = dict(overrides={overrides!r}, fiducial={fiducial!r}, seed=1, method="gauss_newton", devices=nd)
     t0 = time.perf_counter(); r = batch.fit_mocks("lcdm", {datasets!r}, {free!r}, {n}, **kw); t1 = time.perf_counter()
     r2 = batch.fit_mocks("lcdm", {datasets!r}, {free!r}, {n}, **kw); t2 = time.perf_counter()
     out[nd] = {{"first_s": t1 - t0, "warm_s": t2 - t1, "chi2": r2["chi2"].tolist()}}
@@ -100,7 +102,7 @@ def main(argv=None):
 
     # 1. batched
     res = {}
-    for method in ("newton", "lbfgs"):
+    for method in ("gauss_newton", "newton", "lbfgs"):
         kw = {"overrides": OVERRIDES, "fiducial": {**fiducial, **OVERRIDES}, "seed": 1, "method": method}
         t0 = time.perf_counter()
         batch.fit_mocks("lcdm", DATASETS, FREE, n, **kw)
@@ -114,7 +116,9 @@ def main(argv=None):
                                   "status_counts": np.bincount(r["status"], minlength=3).tolist(),
                                   "plan": r["plan"]}
         print(method, out[f"batch_{method}"], flush=True)
-    out["batch_newton_vs_lbfgs_max_abs_chi2"] = float(np.max(np.abs(res["newton"]["chi2"] - res["lbfgs"]["chi2"])))
+    for m in ("newton", "lbfgs"):
+        out[f"batch_gauss_newton_vs_{m}_max_abs_chi2"] = float(np.max(np.abs(res["gauss_newton"]["chi2"]
+                                                                              - res[m]["chi2"])))
 
     # 2. sequential warm single fits, same optimizer, same mocks
     lik = prob.likelihood
@@ -124,9 +128,12 @@ def main(argv=None):
     import jax.numpy as jnp
 
     aux_j = jnp.asarray(aux)
-    for method, fn in (("newton", O.fit_newton), ("lbfgs", O.fit_lbfgs)):
-        def one(x, obs, fn=fn):
-            return fn(lambda th: lik.chi2_data(aux_j.at[idx].set(th), obs), x, prob.lower, prob.upper)
+    for method, fn in (("gauss_newton", O.fit_newton), ("newton", O.fit_newton), ("lbfgs", O.fit_lbfgs)):
+        def one(x, obs, fn=fn, method=method):
+            kw = {}
+            if method == "gauss_newton":
+                kw["residuals"] = lambda th: lik.residuals_data(aux_j.at[idx].set(th), obs)
+            return fn(lambda th: lik.chi2_data(aux_j.at[idx].set(th), obs), x, prob.lower, prob.upper, **kw)
 
         single = jax.jit(one)
         elapsed, chi2 = sequential(single, mocks, x0, n)
@@ -136,7 +143,9 @@ def main(argv=None):
                                        "max_abs_chi2_vs_batch": float(np.max(np.abs(chi2 - res[method]["chi2"])))}
         out[f"ratio_batch_vs_sequential_{method}"] = elapsed / b["warm_s"]
         print(method, "sequential", out[f"sequential_{method}"], flush=True)
-    out["ratio_batch_newton_vs_sequential_lbfgs"] = out["sequential_lbfgs"]["total_s"] / out["batch_newton"]["warm_s"]
+    for m in ("newton", "lbfgs"):
+        out[f"ratio_batch_gauss_newton_vs_sequential_{m}"] = (out[f"sequential_{m}"]["total_s"]
+                                                              / out["batch_gauss_newton"]["warm_s"])
 
     # 3. run_fit per fit (real data; warm)
     run_fit("lcdm", DATASETS, overrides=OVERRIDES, optimization_params=FREE)
@@ -148,6 +157,7 @@ def main(argv=None):
     per = float(np.median(ts))
     out["run_fit_warm"] = {"per_fit_ms": 1e3 * per, "note": "real data (run_fit cannot take mock vectors); "
                            "scipy L-BFGS-B with exact gradients + Hessian uncertainties + diagnostics"}
+    out["ratio_batch_gauss_newton_vs_run_fit_loop"] = per * n / out["batch_gauss_newton"]["warm_s"]
     out["ratio_batch_newton_vs_run_fit_loop"] = per * n / out["batch_newton"]["warm_s"]
 
     # 4. scipy + astropy on the first mocks
@@ -166,9 +176,9 @@ def main(argv=None):
             chi2s.append(float(r.fun))
         per = float(np.mean(ts))
         out["scipy_astropy"] = {"per_fit_ms": 1e3 * per, "n_fits_timed": args.n_scipy,
-                                "chi2_minus_batch": (np.array(chi2s) - res["newton"]["chi2"][: args.n_scipy]).tolist(),
+                                "chi2_minus_batch": (np.array(chi2s) - res["gauss_newton"]["chi2"][: args.n_scipy]).tolist(),
                                 "note": "Aubourg et al. 2015 r_d fit, so its χ² differs slightly from pbufjax's"}
-        out["ratio_batch_newton_vs_scipy_astropy_loop"] = per * n / out["batch_newton"]["warm_s"]
+        out["ratio_batch_gauss_newton_vs_scipy_astropy_loop"] = per * n / out["batch_gauss_newton"]["warm_s"]
     except ImportError as exc:  # astropy missing
         out["scipy_astropy"] = {"skipped": str(exc)}
 

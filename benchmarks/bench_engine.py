@@ -6,8 +6,10 @@ Measured in the same run (so the ratios compare like with like on this machine):
 
 1. warm ``run_fit`` (already compiled): the full result (best fit, Hessian uncertainties,
    per-dataset χ², metrics, diagnostics), with the default optimizer (``minimize``: scipy
-   L-BFGS-B fed the exact JAX gradient) and with ``newton`` (damped Newton with the exact
-   Hessian, one compiled call); also the bare fit (uncertainties and diagnostics off);
+   L-BFGS-B fed the exact JAX gradient), with ``newton`` (damped Newton with the exact
+   Hessian, one compiled call) and with ``gauss_newton`` (the same on the Gauss-Newton
+   matrix of the whitened residuals, then the exact Hessian at the optimum); also the bare
+   fit (uncertainties and diagnostics off);
 2. the hand-written pipeline a user would write without pbufjax: astropy ``FlatLambdaCDM``
    distances, the Aubourg et al. 2015 (arXiv:1411.1074, eq. 16) sound-horizon fit, numpy χ²
    with precomputed inverse covariances, analytic marginalization of the SN offset, and
@@ -175,7 +177,7 @@ def main(argv=None) -> dict:
     # -- pbufjax warm -------------------------------------------------------
     warm = {}
     results = {}
-    for method in ("minimize", "newton"):
+    for method in ("minimize", "newton", "gauss_newton"):
         cfg = {"method": method}
         t0 = time.perf_counter()
         r = run_fit("lcdm", DATASETS, overrides=OVERRIDES, optimization_params=FREE, optimizer_config=cfg)
@@ -224,7 +226,7 @@ def main(argv=None) -> dict:
                                     "note": "quoted reference for this machine; Cobaya is not installed here"}
 
     ratios = {}
-    for method in ("minimize", "newton"):
+    for method in ("minimize", "newton", "gauss_newton"):
         t_full = warm[method]["full_result"]["median_s"]
         ratios[method] = {
             "handwritten_over_pbufjax_full": base["median_s"] / t_full,
@@ -239,7 +241,7 @@ def main(argv=None) -> dict:
     rounds = []
     for _ in range(args.rounds):
         rnd = {"handwritten_s": _median_time(hw.fit, 1)["median_s"]}
-        for method in ("minimize", "newton"):
+        for method in ("minimize", "newton", "gauss_newton"):
             cfg = {"method": method}
             rnd[f"pbufjax_{method}_s"] = _median_time(
                 lambda: run_fit("lcdm", DATASETS, overrides=OVERRIDES, optimization_params=FREE, optimizer_config=cfg),
@@ -248,7 +250,7 @@ def main(argv=None) -> dict:
         rnd["load_average"] = list(os.getloadavg())
         rounds.append(rnd)
     out["interleaved_rounds"] = rounds
-    for method in ("minimize", "newton"):
+    for method in ("minimize", "newton", "gauss_newton"):
         r = [x[f"ratio_{method}"] for x in rounds]
         out["ratios"][method]["interleaved_median"] = float(np.median(r))
         out["ratios"][method]["interleaved_max"] = float(np.max(r))
@@ -260,7 +262,7 @@ def main(argv=None) -> dict:
     if not args.no_cold:
         cold = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for method in ("minimize", "newton"):
+            for method in ("minimize", "newton", "gauss_newton"):
                 cache = str(Path(tmp) / f"cache_{method}")
                 cold[method] = {
                     "no_cache": cold_run({"PBUFJAX_NO_COMPILE_CACHE": "1"}, method),

@@ -121,6 +121,17 @@ def test_pure_jax_optimizers_reach_the_same_minimum(desi_fit):
     assert ms["n_at_best"] >= 2 and ms["chi2_min"] == pytest.approx(chi2, abs=1e-4)
 
 
+def test_gauss_newton_reaches_the_minimum_with_exact_hessian_errors(desi_fit):
+    r = run_fit("lcdm", ["desi_dr2"], optimizer_config={"method": "gauss_newton"}, **DESI)
+    assert r["optimization"]["convergence_status"] == "success"
+    assert "Gauss-Newton" in r["optimization"]["message"]
+    assert r["metrics"]["total_chi2"] == pytest.approx(desi_fit["metrics"]["total_chi2"], abs=1e-8)
+    for k in ("H0", "Om0"):
+        assert r["params"][k] == pytest.approx(desi_fit["params"][k], rel=1e-6)
+        # σ from the exact Hessian at the optimum (not the Gauss-Newton matrix)
+        assert r["uncertainties"][k] == pytest.approx(desi_fit["uncertainties"][k], rel=1e-6)
+
+
 def test_union3_alone_gives_published_matter_density():
     """Union3 alone (arXiv:2311.12098): Ωm = 0.356 (+0.028/-0.026), χ²_min ≈ 24.0; H0 is not constrained."""
     r = run_fit("lcdm", ["sn"], optimization_params=["H0", "Om0"])

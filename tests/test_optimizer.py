@@ -91,7 +91,7 @@ def test_fit_lbfgs_honest_status():
 
 
 @pytest.mark.parametrize("method", ["minimize", "lbfgs", "differential_evolution", "basinhopping", "multistart",
-                                    "newton"])
+                                    "newton", "gauss_newton"])
 def test_every_builtin_optimizer_reaches_the_minimum(rosen_compiled, method):
     obj = Objective(rosen_compiled, ROSEN_LO, ROSEN_HI)
     opts = {"seed": 3} if method in ("differential_evolution", "basinhopping", "multistart") else None

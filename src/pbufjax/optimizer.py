@@ -531,11 +531,14 @@ class CompiledChi2:
         log_mask: tuple of booleans (static), True for log-space parameters.
     """
 
-    def __init__(self, chi2: Callable, names: Sequence[str], log_mask: Sequence[bool] | None = None):
+    def __init__(self, chi2: Callable, names: Sequence[str], log_mask: Sequence[bool] | None = None,
+                 residuals: Callable | None = None):
         import jax
         import jax.numpy as jnp
 
         self.chi2 = chi2
+        #: optional ``residuals(theta, aux) -> (w, ok)`` with ``|w|^2 = chi2`` (Gauss-Newton fits)
+        self.residuals = residuals
         self.names = tuple(names)
         self.log_mask = tuple(bool(b) for b in (log_mask or [False] * len(self.names)))
         mask = np.asarray(self.log_mask, bool)
@@ -575,21 +578,27 @@ class CompiledChi2:
             fn = self._lbfgs[key] = jax.jit(solve)
         return fn
 
-    def newton_solver_host(self, **options) -> Callable:
+    def newton_solver_host(self, gauss_newton: bool = False, **options) -> Callable:
         """``solve(x0, lower, upper, aux) -> NewtonResult`` of numpy values, the outputs packed
-        into one array inside the compiled function (one device-to-host transfer)."""
+        into one array inside the compiled function (one device-to-host transfer).
+
+        ``gauss_newton``: steps on the Gauss-Newton matrix of :attr:`residuals` (required)."""
         import jax
         import jax.numpy as jnp
 
-        key = ("newton-host", tuple(sorted(options.items())))
+        if gauss_newton and self.residuals is None:
+            raise ValueError("gauss_newton needs a residual form of the χ² (a dataset is a user χ² function)")
+        key = ("newton-host", bool(gauss_newton), tuple(sorted(options.items())))
         fn = self._lbfgs.get(key)
         if fn is None:
             k = len(self.names)
             mask = np.asarray(self.log_mask, bool)
             chi2 = self.chi2
+            res = self.residuals
 
             def packed(x0, lo, hi, aux):
-                r = fit_newton(lambda th: chi2(th, aux), x0, lo, hi, log_mask=mask, **options)
+                kw = {"residuals": (lambda th: res(th, aux))} if gauss_newton else {}
+                r = fit_newton(lambda th: chi2(th, aux), x0, lo, hi, log_mask=mask, **options, **kw)
                 scal = jnp.stack([r.fun, r.grad_norm, r.n_iter, r.n_eval, r.status, r.fun_start]).astype(jnp.float64)
                 return jnp.concatenate([r.x, r.grad_unit, r.hess_unit.ravel(), scal])
 
@@ -996,20 +1005,23 @@ def optimize_lbfgs(objective: Objective, initial_params, bounds=None, options=No
                    grad_norm=float(r.grad_norm), nfev=nev, library="optax", method="lbfgs")
 
 
-def optimize_newton(objective: Objective, initial_params, bounds=None, options=None):
+def optimize_newton(objective: Objective, initial_params, bounds=None, options=None, *, gauss_newton=False):
     r"""Damped projected Newton with the exact Hessian (:func:`fit_newton`), one jit-compiled
     call per fit. Fast for the few-parameter fits of background cosmology (a handful
     of iterations), and the Hessian at the optimum comes with the result.
 
     Options: ``maxiter`` (100), ``gtol`` (:data:`PGTOL`), ``ftol`` (1e-14), ``damping`` (1e-3).
     """
-    opts = _clean_options(options, ("maxiter", "gtol", "ftol", "damping"), "newton")
+    name = "gauss_newton" if gauss_newton else "newton"
+    opts = _clean_options(options, ("maxiter", "gtol", "ftol", "damping"), name)
     static = {}
     for k, cast in (("maxiter", int), ("gtol", float), ("ftol", float), ("damping", float)):
         if k in opts:
             static[k] = cast(opts[k])
     lo, hi = _unit_bounds(bounds, objective.n)
-    solve = objective.compiled.newton_solver_host(**static)
+    if gauss_newton and objective.compiled.residuals is None:  # user χ² functions: exact Newton
+        gauss_newton = False
+    solve = objective.compiled.newton_solver_host(gauss_newton=gauss_newton, **static)
     if np.array_equal(lo, np.zeros(objective.n)) and np.array_equal(hi, np.ones(objective.n)):
         plo, phi = objective._args[0], objective._args[1]
     else:
@@ -1026,8 +1038,24 @@ def optimize_newton(objective: Objective, initial_params, bounds=None, options=N
     gu = np.asarray(r.grad_unit, float)
     # the solver's unit box is [lo, hi] of the bounds it was given; rescale to the objective's
     scale = (hi - lo)
+    if gauss_newton:  # the Gauss-Newton matrix is not the Hessian: the caller computes the exact one
+        return _result(u, float(r.fun), status, f"JAX Gauss-Newton: {msg}", int(r.n_iter), nfev=nev,
+                       library="jax", method="gauss_newton", jac=gu / scale)
     return _result(u, float(r.fun), status, f"JAX Newton: {msg}", int(r.n_iter), nfev=nev, library="jax",
                    method="newton", jac=gu / scale, hess_unit=np.asarray(r.hess_unit, float) / np.outer(scale, scale))
+
+
+def optimize_gauss_newton(objective: Objective, initial_params, bounds=None, options=None):
+    r"""Damped projected Gauss-Newton (:func:`fit_newton` with the whitened residuals of
+    :meth:`pbufjax.likelihoods.Likelihood.residuals_data`), one jit-compiled call per fit.
+
+    Steps use :math:`2J^TJ` (one forward-mode pass of k tangents per iteration instead of
+    the exact Hessian's k(k+1)); the gradient is exact, so the minimum and the stopping test
+    are those of the exact χ². The uncertainties still come from the exact Hessian at the
+    optimum (computed by the engine). Falls back to exact Newton when a dataset is a user
+    χ² function. Options as :func:`optimize_newton`.
+    """
+    return optimize_newton(objective, initial_params, bounds, options, gauss_newton=True)
 
 
 def _lbfgs_static(opts: Mapping) -> dict:
@@ -1218,6 +1246,7 @@ OPTIMIZERS: dict[str, Callable] = {
     "custom_basinhopping": optimize_basinhopping,
     "multistart": optimize_multistart,
     "newton": optimize_newton,
+    "gauss_newton": optimize_gauss_newton,
 }
 
 #: Library behind each built-in optimizer (for provenance).
@@ -1229,6 +1258,7 @@ _LIBRARIES = {
     "custom_basinhopping": "scipy",
     "multistart": "optax",
     "newton": "jax",
+    "gauss_newton": "jax",
 }
 
 
@@ -1614,7 +1644,16 @@ class FitProblem:
                     return chi2_vec(aux)
                 return chi2_vec(jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]))
 
-            compiled = _COMPILED_CACHE[ckey] = CompiledChi2(chi2, self.free_params, self.log_mask)
+            res_vec = lik.residuals_data
+
+            def residuals(theta, aux):
+                aux = jnp.asarray(aux, jnp.float64)
+                if nfree == 0:
+                    return res_vec(aux)
+                return res_vec(jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]))
+
+            compiled = _COMPILED_CACHE[ckey] = CompiledChi2(chi2, self.free_params, self.log_mask,
+                                                            residuals if lik.has_residuals else None)
         self.compiled = compiled
 
         # bounds
