@@ -62,7 +62,8 @@ FIT_COMMANDS: dict[str, tuple[list[str] | None, str]] = {
 }
 DEFAULT_MODEL = "lcdm"
 #: optimizer -> its option that receives ``--tol`` / ``convergence_tolerance``.
-TOLERANCE_OPTION = {"minimize": "ftol", "lbfgs": "ftol", "multistart": "ftol", "differential_evolution": "tol"}
+TOLERANCE_OPTION = {"minimize": "ftol", "lbfgs": "ftol", "multistart": "ftol", "differential_evolution": "tol",
+                    "newton": "ftol", "gauss_newton": "ftol"}
 OPTIMIZER_CHOICES_FALLBACK = ("minimize", "lbfgs", "differential_evolution", "basinhopping", "multistart")
 
 logger = logging.getLogger("pbufjax.cli")

@@ -48,6 +48,44 @@ def test_quadrature_against_scipy(p):
     np.testing.assert_allclose(interp, ref, rtol=3e-8)
 
 
+def test_static_rule_for_fixed_redshifts_against_scipy(p):
+    """Concrete redshift arrays (every dataset's) use the static rule: one matrix row per redshift."""
+    zs = np.array([0.0, 1e-4, 0.01, 0.3, 1.0, 2.33, 10.0, 150.0, 1090.0])
+    ref = np.array([_quad_dc(z, p) for z in zs])
+    static = np.asarray(jax.jit(lambda q: bg.comoving_distance(zs, {**p, **q}))(numeric(p)))
+    np.testing.assert_allclose(static, ref, rtol=1e-11, atol=1e-12)
+    # scalar and 2-D concrete inputs keep their shapes
+    assert np.shape(bg.comoving_distance(1.0, p)) == ()
+    assert np.shape(bg.comoving_distance(zs[1:].reshape(2, 4), p)) == (2, 4)
+    # the same redshifts traced (jit argument) go through the dynamic rule: same values
+    traced = np.asarray(call(bg.comoving_distance, p, zs))
+    np.testing.assert_allclose(static, traced, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("model,over", [
+    ("lcdm", {"Om0": 0.99}), ("lcdm", {"Om0": 0.03, "Obh2": 0.006}), ("lcdm", {"Neff": 10.0}),
+    ("w0wacdm", {"w0": 0.0, "wa": -3.0}), ("w0wacdm", {"w0": -3.0, "wa": 2.0}), ("wcdm", {"w0": 0.0}),
+])
+def test_static_rule_at_the_corners_of_the_bounds(model, over):
+    """The documented worst case of the static rule: < 1e-10 relative at the parameter-bound corners."""
+    p = pbufjax.build_params(model, over)
+    zs = np.concatenate([np.geomspace(1e-3, 10.0, 25), [1100.0]])
+    ref = np.array([_quad_dc(z, p) for z in zs])
+    np.testing.assert_allclose(np.asarray(bg.comoving_distance(zs, p)), ref, rtol=1e-10)
+
+
+def test_static_rule_matrix_properties():
+    """Full panels get the Gauss-Legendre weights, u = 1 gives an empty integral, and each row
+    integrates polynomials of degree < 16 exactly."""
+    u = np.array([1.0, 0.999, 0.6, 0.45, 0.2, 0.0301, 0.0])
+    nodes, m = bg.static_rule(u)
+    assert nodes.size == (bg.STATIC_EDGES.size - 1) * bg.STATIC_ORDER
+    assert np.all(m[0] == 0.0)
+    np.testing.assert_allclose(m[-1], m[-2], rtol=0, atol=0)  # u = 0 row equals the [0, 1] row
+    for k in (0, 3, 15):
+        np.testing.assert_allclose(m[:-1] @ nodes**k, (1.0 - u**(k + 1)) / (k + 1), rtol=1e-13, atol=1e-15)
+
+
 def test_e_of_zero_is_one(p):
     assert float(call(bg.expansion_rate, p, 0.0)) == pytest.approx(1.0, abs=1e-15)
     assert float(call(cosmology.hubble, p, 0.0)) == pytest.approx(p["H0"], rel=1e-15)

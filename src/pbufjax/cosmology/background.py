@@ -178,6 +178,8 @@ def _static_rule_cached(key: bytes) -> tuple[np.ndarray, np.ndarray]:
     k = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, lo.size - 1)
     tq = np.clip((u - lo[k]) / half[k] - 1.0, -1.0, 1.0)
     part = half[k, None] * _partial_panel_weights(tq, t, w)  # (n, m)
+    # exact at the panel ends: nothing left at its top, the Gauss-Legendre weights at its bottom
+    part = np.where(tq[:, None] >= 1.0, 0.0, np.where(tq[:, None] <= -1.0, half[k, None] * w, part))
     col = np.arange(nodes.size)[None, :]
     matrix = np.where(col >= (k[:, None] + 1) * m, full[None, :], 0.0)
     rows = np.arange(u.size)[:, None]
