@@ -114,3 +114,19 @@ def test_every_method_jit_vmap_grad(method):
 def test_unknown_method():
     with pytest.raises(ValueError, match="valid methods: CAMBFIT, HS96"):
         recombination.check_method("RECFAST2")
+
+
+def test_derived_and_distances_fuses_one_evaluation():
+    from pbufjax.cosmology.cmb import derived_and_distances
+
+    p = pbufjax.build_params("lcdm", {"H0": 67.36, "Om0": 0.3153})
+    z = np.array([0.3, 0.51, 1.0, 2.33])
+    d, dm = derived_and_distances(p, z)
+    ref = derived(p)
+    for k in DERIVED_KEYS:
+        assert float(d[k]) == pytest.approx(float(ref[k]), rel=1e-14), k
+    np.testing.assert_allclose(dm, cosmology.comoving_transverse_distance(z, p), rtol=1e-13)
+    assert derived_and_distances(p, None)[1] is None
+    for bad in (np.array([-0.1, 1.0]), np.array([np.nan]), np.zeros(5000)):
+        with pytest.raises(ValueError, match="redshifts >= 0"):
+            derived_and_distances(p, bad)

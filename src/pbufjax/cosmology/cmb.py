@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Mapping
 
 import jax.numpy as jnp
+import numpy as np
 
 from .. import constants
-from .background import recombination_integrals, transverse_from_radial
+from .background import STATIC_MAX, recombination_integrals, transverse_from_radial
 from .models import densities
 from .recombination import r_drag_aubourg, z_star_and_drag
 
@@ -50,6 +51,12 @@ def derived_and_distances(p: Mapping, z=None):
     Returns:
         ``(derived_dict, D_M(z))``; the second entry is None when ``z`` is None.
     """
+    if z is not None:
+        zn = np.asarray(z, dtype=np.float64)
+        if zn.size > STATIC_MAX or not np.all(np.isfinite(zn)) or np.any(zn < 0.0):
+            raise ValueError(f"z must be at most {STATIC_MAX} finite redshifts >= 0 (concrete values); "
+                             f"got {zn.size} values in [{np.min(zn) if zn.size else 0}, "
+                             f"{np.max(zn) if zn.size else 0}]")
     zs, zd = z_star_and_drag(p)
     out = recombination_integrals(p, zs, zd, z)
     r_star, r_drag, dc = out[:3]
