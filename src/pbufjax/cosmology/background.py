@@ -248,7 +248,12 @@ def hubble(z, p: Mapping):
 
 
 def comoving_distance(z, p: Mapping):
-    """Line-of-sight comoving distance :math:`D_C = \\int_0^z c\\,dz'/H(z')` [Mpc]."""
+    """Line-of-sight comoving distance :math:`D_C = \\int_0^z c\\,dz'/H(z')` [Mpc].
+
+    Concrete redshifts (numpy arrays, Python numbers: up to :data:`STATIC_MAX`, all >= 0) use
+    :func:`static_rule`; traced ones (``z`` a ``jit``/``vmap`` argument) the panel rules
+    (module docstring). Both are differentiable in the parameters.
+    """
     zn = _concrete_redshifts(z)
     if zn is not None:  # fixed redshifts: one static rule (see static_rule)
         nodes, matrix = static_rule(1.0 / np.sqrt(1.0 + zn.ravel()))
