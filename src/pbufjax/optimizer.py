@@ -1761,9 +1761,9 @@ class FitProblem:
                     out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
                 return out
 
-            fn = cache[key] = jax.jit(rep)
+            fn = cache[key] = _packed_jit(rep)
         x = np.asarray(theta, np.float64).reshape(self.n_free)
-        out = jax.device_get(fn(x, self.full(x)))
+        out = fn(x, self.full(x))
         return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
                 "z_star": float(out["z_star"]), "z_drag": float(out["z_drag"]), "r_drag": float(out["r_drag"]),
                 "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
@@ -1813,6 +1813,39 @@ class FitProblem:
     def __repr__(self) -> str:
         return (f"FitProblem(model={self.model!r}, datasets={list(self.datasets)}, free={list(self.free_params)}, "
                 f"covariance_scaling={self.covariance_scaling})")
+
+
+def _packed_jit(fn: Callable) -> Callable:
+    """``jax.jit(fn)`` whose pytree of outputs travels to the host as one float64 array.
+
+    The layout (tree structure, shapes, dtypes) is recorded while ``fn`` is traced; the
+    returned callable unpacks it into numpy arrays. One device-to-host transfer instead
+    of one per output leaf.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    layout: dict = {}
+
+    def packed(*args):
+        out = fn(*args)
+        leaves, tree = jax.tree_util.tree_flatten(out)
+        layout["tree"] = tree
+        layout["leaves"] = [(jnp.shape(v), jnp.result_type(v)) for v in leaves]
+        return jnp.concatenate([jnp.ravel(jnp.asarray(v, jnp.float64)) for v in leaves] or [jnp.zeros(0)])
+
+    jitted = jax.jit(packed)
+
+    def call(*args):
+        flat = np.asarray(jitted(*args))
+        leaves, i = [], 0
+        for shape, dtype in layout["leaves"]:
+            n = int(np.prod(shape, dtype=np.int64))
+            leaves.append(flat[i:i + n].reshape(shape).astype(dtype, copy=False))
+            i += n
+        return jax.tree_util.tree_unflatten(layout["tree"], leaves)
+
+    return call
 
 
 def solve(problem: FitProblem, method: str = "minimize", options: Mapping | None = None) -> dict:
