@@ -76,13 +76,15 @@ def dataset_files(name: str) -> list[str]:
 
 
 def cache_dir() -> Path:
-    """User cache folder for fetched files: ``$PBUFJAX_CACHE_DIR`` or pooch's ``os_cache('pbufjax')``."""
+    """User cache folder for fetched files: ``$PBUFJAX_CACHE_DIR`` or the platform's user cache
+    folder (``platformdirs.user_cache_dir('pbufjax')``, the folder of pooch's ``os_cache``;
+    platformdirs imports in milliseconds, pooch only when a file is fetched)."""
     env = os.environ.get(ENV_CACHE_DIR)
     if env:
         return Path(env).expanduser()
-    import pooch
+    import platformdirs
 
-    return Path(pooch.os_cache("pbufjax"))
+    return Path(platformdirs.user_cache_dir("pbufjax"))
 
 
 def search_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:

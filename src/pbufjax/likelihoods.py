@@ -837,7 +837,7 @@ def build_likelihood(
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
                 raise TypeError(f"parameter {k!r} must be a finite real number, got {v!r}")
             nuis_values[k] = float(v)
-    base = build_params(model, overrides)
+    base = build_params(model, overrides, derived=False)  # the likelihood computes its own derived quantities
     for k in DERIVED_PARAMS + ("optimization_metadata",):
         base.pop(k, None)
     explicit_mb = "M_B" in free or "M_B" in nuis_values
