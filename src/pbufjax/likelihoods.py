@@ -665,6 +665,24 @@ class Likelihood:
         chi2s, _ = self._evaluate(theta, dict(observations))
         return sum(chi2s.values(), jnp.asarray(0.0))
 
+    def fingerprint(self) -> str | None:
+        """SHA-256 of everything the compiled χ² closes over besides code: each block's type,
+        name, data vector, Cholesky factor, redshifts and static settings, and the fixed
+        parameter values. None when a block is a user χ² function (its code is unknown)."""
+        from .aot_cache import array_digest
+
+        if not self.has_residuals:
+            return None
+        parts = [repr(sorted(self._static.items())), repr(sorted(self._numeric.items())), repr(self.free_params)]
+        for b in self._blocks:
+            attrs = [type(b).__name__, b.name, b.observations, b.chol, b.z_dm(), b.z_h()]
+            for k in ("redshifts", "quantities", "rd_fid", "observables", "z_cmb", "z_hel", "is_calibrator",
+                      "ceph_dist", "explicit_offset"):
+                v = getattr(b, k, None)
+                attrs.append(repr(v) if isinstance(v, (tuple, bool)) else v)
+            parts.append(array_digest(*attrs))
+        return array_digest(*parts)
+
     @property
     def has_residuals(self) -> bool:
         """Whether every block has a residual form (:meth:`residuals_data`); user χ² functions do not."""

@@ -42,6 +42,7 @@ shows less than :data:`GAINTOL` of χ² left to gain there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import math
@@ -532,13 +533,18 @@ class CompiledChi2:
     """
 
     def __init__(self, chi2: Callable, names: Sequence[str], log_mask: Sequence[bool] | None = None,
-                 residuals: Callable | None = None):
+                 residuals: Callable | None = None, aot_key: Any = None):
         import jax
         import jax.numpy as jnp
+
+        from .aot_cache import StoredJit
 
         self.chi2 = chi2
         #: optional ``residuals(theta, aux) -> (w, ok)`` with ``|w|^2 = chi2`` (Gauss-Newton fits)
         self.residuals = residuals
+        #: description of everything ``chi2`` closes over (:mod:`pbufjax.aot_cache`), or None:
+        #: with it, the traced programs are stored for later processes
+        self.aot_key = aot_key
         self.names = tuple(names)
         self.log_mask = tuple(bool(b) for b in (log_mask or [False] * len(self.names)))
         mask = np.asarray(self.log_mask, bool)
@@ -553,7 +559,8 @@ class CompiledChi2:
 
         self.value = jax.jit(chi2)
         self.unit_value = jax.jit(unit_value)
-        self.unit_value_and_grad = jax.jit(unit_vg)
+        self.unit_value_and_grad = (jax.jit(unit_vg) if aot_key is None
+                                    else StoredJit(unit_vg, [aot_key, "unit_value_and_grad"]))
         self.unit_batch = jax.jit(jax.vmap(unit_value, in_axes=(0, None, None, None)))
         # forward-over-forward: exact, and the cheapest of the Hessian forms to compile here
         self.hessian = jax.jit(jax.jacfwd(jax.jacfwd(chi2)))
@@ -602,7 +609,12 @@ class CompiledChi2:
                 scal = jnp.stack([r.fun, r.grad_norm, r.n_iter, r.n_eval, r.status, r.fun_start]).astype(jnp.float64)
                 return jnp.concatenate([r.x, r.grad_unit, r.hess_unit.ravel(), scal])
 
-            jitted = jax.jit(packed)
+            if self.aot_key is None:
+                jitted = jax.jit(packed)
+            else:
+                from .aot_cache import StoredJit
+
+                jitted = StoredJit(packed, [self.aot_key, "newton-host", bool(gauss_newton), sorted(options.items())])
 
             def fn(x0, lo, hi, aux):
                 v = np.asarray(jitted(x0, lo, hi, aux))
@@ -805,10 +817,23 @@ class single_threaded_blas:
 # ---------------------------------------------------------------------------
 
 
-def _result(x, fun, status, message, nit=0, **extra):
-    from scipy.optimize import OptimizeResult
+class OptimizerResult(dict):
+    """What the built-in optimizers return: a dict with attribute access, like
+    ``scipy.optimize.OptimizeResult`` (without importing scipy, whose import takes ~0.5 s,
+    for the pure-JAX optimizers)."""
 
-    return OptimizeResult(
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+
+def _result(x, fun, status, message, nit=0, **extra):
+    return OptimizerResult(
         x=np.asarray(x, np.float64), fun=float(fun), status=status, success=status == STATUS_SUCCESS,
         message=str(message), nit=int(nit), **extra,
     )
@@ -1249,6 +1274,9 @@ OPTIMIZERS: dict[str, Callable] = {
     "gauss_newton": optimize_gauss_newton,
 }
 
+#: Built-in optimizers that run entirely in compiled JAX code.
+_PURE_JAX = frozenset({"newton", "gauss_newton", "lbfgs", "multistart"})
+
 #: Library behind each built-in optimizer (for provenance).
 _LIBRARIES = {
     "minimize": "scipy",
@@ -1360,7 +1388,9 @@ def run_optimizer(objective: Objective, x0, method: str = "minimize", options: M
     u0 = np.clip(objective.to_unit(x0), 0.0, 1.0)
     n0, g0 = objective.nfev, objective.ngev
     t0 = time.perf_counter()
-    with single_threaded_blas():
+    # the pure-JAX optimizers make no BLAS calls from Python: no need to import scipy for them
+    guard = contextlib.nullcontext() if method in _PURE_JAX else single_threaded_blas()
+    with guard:
         res = fn(objective, u0, bounds=objective.bounds, options=dict(options or {}))
     elapsed = time.perf_counter() - t0
     out = _normalize(res, objective)
@@ -1426,6 +1456,22 @@ def _freeze(obj):
     if isinstance(obj, np.generic):
         return (type(obj).__name__, obj.item())
     raise TypeError("unhashable")
+
+
+def _stored_program_key(model: str, lik, ckey) -> list | None:
+    """Key of a fit problem's stored programs (:mod:`pbufjax.aot_cache`), or None when it
+    involves code outside the package (a user-registered model or χ² function)."""
+    from .cosmology import models as _models
+
+    m = _models.MODELS.get(model)
+    if m is not None and getattr(m.e2, "__module__", None) != _models.__name__:
+        return None
+    digest = lik.fingerprint()
+    if digest is None:
+        return None
+    (mname, _, defaults, datasets, recomb, cov_scale, nuisance, traced, _), free, log_mask = ckey
+    return [mname, [list(d) for d in defaults], list(datasets), recomb, cov_scale, list(nuisance), list(traced),
+            list(free), list(log_mask), digest]
 
 
 def get_problem(model, datasets, free_params=(), overrides=None, covariance_scaling=1.0, bounds=None) -> FitProblem:
@@ -1653,7 +1699,8 @@ class FitProblem:
                 return res_vec(jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]))
 
             compiled = _COMPILED_CACHE[ckey] = CompiledChi2(chi2, self.free_params, self.log_mask,
-                                                            residuals if lik.has_residuals else None)
+                                                            residuals if lik.has_residuals else None,
+                                                            aot_key=_stored_program_key(model, lik, ckey))
         self.compiled = compiled
 
         # bounds
@@ -1761,7 +1808,8 @@ class FitProblem:
                     out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
                 return out
 
-            fn = cache[key] = _packed_jit(rep)
+            aot = None if self.compiled.aot_key is None else [self.compiled.aot_key, "report", list(key[1:])]
+            fn = cache[key] = _packed_jit(rep, aot)
         x = np.asarray(theta, np.float64).reshape(self.n_free)
         out = fn(x, self.full(x))
         return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
@@ -1815,35 +1863,48 @@ class FitProblem:
                 f"covariance_scaling={self.covariance_scaling})")
 
 
-def _packed_jit(fn: Callable) -> Callable:
-    """``jax.jit(fn)`` whose pytree of outputs travels to the host as one float64 array.
+def _packed_jit(fn: Callable, aot_key: Any = None) -> Callable:
+    """``jax.jit(fn)`` whose output, a tree of nested dicts of arrays, travels to the host as
+    one float64 array (one device-to-host transfer instead of one per leaf).
 
-    The layout (tree structure, shapes, dtypes) is recorded while ``fn`` is traced; the
-    returned callable unpacks it into numpy arrays. One device-to-host transfer instead
-    of one per output leaf.
+    The layout (key paths, shapes, dtypes) is recorded while ``fn`` is traced, and stored
+    with the program when ``aot_key`` is given (:class:`pbufjax.aot_cache.StoredJit`); the
+    returned callable unpacks the array into nested dicts of numpy arrays.
     """
     import jax
     import jax.numpy as jnp
+
+    from .aot_cache import StoredJit
 
     layout: dict = {}
 
     def packed(*args):
         out = fn(*args)
-        leaves, tree = jax.tree_util.tree_flatten(out)
-        layout["tree"] = tree
-        layout["leaves"] = [(jnp.shape(v), jnp.result_type(v)) for v in leaves]
-        return jnp.concatenate([jnp.ravel(jnp.asarray(v, jnp.float64)) for v in leaves] or [jnp.zeros(0)])
+        flat, _ = jax.tree_util.tree_flatten_with_path(out)
+        layout["leaves"] = [([str(k.key) for k in path], [int(d) for d in jnp.shape(v)], str(jnp.result_type(v)))
+                            for path, v in flat]
+        return jnp.concatenate([jnp.ravel(jnp.asarray(v, jnp.float64)) for _, v in flat] or [jnp.zeros(0)])
 
-    jitted = jax.jit(packed)
+    jitted = StoredJit(packed, aot_key, meta=lambda: layout["leaves"]) if aot_key is not None else None
+    if jitted is None:
+        plain = jax.jit(packed)
+
+        def jitted(*args):
+            return plain(*args)
 
     def call(*args):
         flat = np.asarray(jitted(*args))
-        leaves, i = [], 0
-        for shape, dtype in layout["leaves"]:
+        leaves = layout["leaves"] if "leaves" in layout else jitted.meta
+        out: dict = {}
+        i = 0
+        for keys, shape, dtype in leaves:
             n = int(np.prod(shape, dtype=np.int64))
-            leaves.append(flat[i:i + n].reshape(shape).astype(dtype, copy=False))
+            node = out
+            for k in keys[:-1]:
+                node = node.setdefault(k, {})
+            node[keys[-1]] = flat[i:i + n].reshape(shape).astype(dtype, copy=False)
             i += n
-        return jax.tree_util.tree_unflatten(layout["tree"], leaves)
+        return out
 
     return call
 
