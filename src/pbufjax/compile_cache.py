@@ -10,7 +10,10 @@ Location (first that applies):
 2. ``$XDG_CACHE_HOME/pbufjax/jax_compilation_cache``;
 3. ``~/.cache/pbufjax/jax_compilation_cache``.
 
-Opt out with ``PBUFJAX_NO_COMPILE_CACHE=1``. A cache directory already chosen
+The traced programs themselves are stored next to it (``<cache>/exported``, see
+:mod:`pbufjax.aot_cache`), so that a later process skips tracing as well.
+
+Opt out of both with ``PBUFJAX_NO_COMPILE_CACHE=1``. A cache directory already chosen
 by the user (``jax.config.update("jax_compilation_cache_dir", ...)`` or
 ``JAX_COMPILATION_CACHE_DIR``) is respected and left alone. The cache is safe to
 delete at any time (:func:`clear`).
