@@ -41,10 +41,7 @@ os.environ.setdefault("PBUFJAX_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _timing import write
-
-DATASETS = ["desi_dr2", "union3"]
-FREE = ["H0", "Om0"]
-OVERRIDES = {"Obh2": 0.02237}
+from bench_engine import DATASETS, FREE, OVERRIDES  # the same fit as the engine benchmark
 
 SHARDED_SNIPPET = r"""
 import json, time, numpy as np

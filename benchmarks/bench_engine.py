@@ -162,7 +162,6 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
 
     import astropy
-    import jax
     import scipy
 
     import pbufjax

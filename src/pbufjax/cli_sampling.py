@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .cli import _finite_float
+
 EXIT_OK = 0
 EXIT_NOT_CONVERGED = 1
 EXIT_USAGE = 2
@@ -67,21 +69,15 @@ def _count(minimum: int) -> Callable[[str], int]:
 
 
 def _prob(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    v = _finite_float(text)
     if not 0.0 < v < 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {v}")
     return v
 
 
 def _positive(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
+    v = _finite_float(text)
+    if not v > 0:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return v
 

@@ -817,19 +817,10 @@ class single_threaded_blas:
 # ---------------------------------------------------------------------------
 
 
-class OptimizerResult(dict):
+class OptimizerResult(AttrDict):
     """What the built-in optimizers return: a dict with attribute access, like
     ``scipy.optimize.OptimizeResult`` (without importing scipy, whose import takes ~0.5 s,
     for the pure-JAX optimizers)."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name, value):
-        self[name] = value
 
 
 def _result(x, fun, status, message, nit=0, **extra):

@@ -65,6 +65,7 @@ import numpy as np
 
 from . import compile_cache as _compile_cache
 from . import optimizer as _opt
+from .sharding import _check_count
 
 logger = logging.getLogger(__name__)
 
@@ -356,14 +357,6 @@ def _build_program(post: Posterior, cfg: _Config, progress_cb):
         def run(keys, z0s, zc, a):
             return jax.vmap(one_chain, in_axes=(0, 0, None, None))(keys, z0s, zc, a)
     return run
-
-
-def _check_count(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} ({value!r})")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _start_point(post: Posterior, init_params, use_store: bool, store_dir) -> tuple[np.ndarray, str]:
