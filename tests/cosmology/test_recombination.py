@@ -18,10 +18,11 @@ def test_derived_keys_and_definitions():
     p = pbufjax.build_params("lcdm", {"H0": 67.36, "Om0": 0.3153})
     d = call(derived, p)
     assert set(d) == set(DERIVED_KEYS)
-    # two different quadratures of the same integral (the fused rule of recombination_integrals
-    # and the split-panel rule of comoving_distance), each accurate to ~1e-12
+    # the fused evaluation and comoving_distance share one quadrature rule
     dm_ref = float(call(cosmology.comoving_transverse_distance, p, float(d["z_star"])))
-    assert float(d["DM_star"]) == pytest.approx(dm_ref, rel=1e-11)
+    assert float(d["DM_star"]) == pytest.approx(dm_ref, rel=1e-13)
+    rs_ref = float(call(cosmology.sound_horizon, p, float(d["z_star"])))
+    assert float(d["r_star"]) == pytest.approx(rs_ref, rel=1e-13)
     dm = float(d["DM_star"])
     assert float(d["theta_star"]) == pytest.approx(float(d["r_star"]) / dm, rel=1e-13)
     assert float(d["l_A"]) == pytest.approx(np.pi * dm / float(d["r_star"]), rel=1e-13)

@@ -10,22 +10,18 @@ smooth, bounded function from :math:`z=0` (:math:`u=1`) to :math:`z=\\infty`
     \\chi(z) = \\int_0^z \\frac{c\\,dz'}{H(z')}
              = \\frac{c}{H_0}\\int_{u(z)}^{1} \\frac{2u\\,du}{\\sqrt{u^8 E^2(u^{-2}-1)}},
 
-since :math:`u^8E^2 \\to \\Omega_r + \\Omega_m u^2 + \\dots` stays finite. Three rules:
-
-* **fixed redshifts** (concrete arrays of up to :data:`STATIC_MAX` values, the case of
-  every dataset): :func:`static_rule`, 128 Gauss-Legendre nodes on 9 graded panels, with
-  interpolatory weights on the panel containing each redshift. Every distance is one
-  row of a static matrix applied to the integrand at the nodes (relative error < 1e-13,
-  < 1e-10 at the corners of the parameter bounds);
-* **traced redshifts** (under ``jax.vmap``/``jit`` over z): 48 uniform panels of
-  8-point rules whose sums are accumulated once per call, plus one rule over each
-  redshift's partial panel (relative error < 1e-12); arrays of more than
-  :data:`INTERP_THRESHOLD` redshifts interpolate the cumulative integral on 256 panels
-  with cubic Hermite polynomials (relative error < 3e-8);
-* **sound horizons** :math:`r_s(z_*)`, :math:`r_s(z_d)`: one 20-point rule on
-  :math:`[0, u]` (:func:`recombination_integrals`, relative error ~1e-13).
-
-See ``tests/cosmology/test_background.py``.
+since :math:`u^8E^2 \\to \\Omega_r + \\Omega_m u^2 + \\dots` stays finite. One
+quadrature serves every distance and sound horizon (:func:`rule_weights`): 16
+Gauss-Legendre nodes on each of 9 panels graded towards :math:`u = 0`, where the
+integrand's nearest complex singularities lie (128 fixed nodes). An integral
+:math:`\\int_u^1 f` takes the Gauss-Legendre weights of the panels above :math:`u` and,
+on the panel containing :math:`u`, the weights of the integral of the degree-15
+polynomial interpolating :math:`f` at that panel's nodes. The integrand is therefore
+evaluated once, at the same 128 nodes, whatever the redshifts, and every integral is
+a row of a weight matrix applied to it: built once (numpy, cached) for concrete
+redshifts, built in JAX for traced ones (``z`` a ``jit``/``vmap`` argument, or
+:math:`z_*`, :math:`z_d`). Relative error < 3e-14 for ΛCDM-like histories, < 1e-10 at
+the corners of the parameter bounds; see ``tests/cosmology/test_background.py``.
 
 Units: Mpc and km/s/Mpc; :math:`c` = 299 792.458 km/s.
 """
@@ -43,27 +39,28 @@ from numpy.polynomial import legendre
 from .. import constants
 from .models import densities, e2_zp1
 
-#: Number of uniform panels in u on [0, 1] for the exact (partial-panel) rule.
-N_PANELS = 48
-#: Gauss-Legendre order per (partial) panel.
-GL_ORDER = 8
-#: Arrays with more redshifts than this use the interpolated rule.
-INTERP_THRESHOLD = 64
-#: Panels of the interpolated rule (cubic Hermite on the cumulative integral).
-N_INTERP_PANELS = 256
-#: Gauss-Legendre order per panel of the interpolated rule.
-INTERP_GL_ORDER = 4
+#: Panel edges in u of the quadrature, graded towards u = 0, where the integrand's
+#: nearest complex singularities lie (:math:`u^2 = -\\Omega_r/\\Omega_m`).
+STATIC_EDGES = np.array([0.0, 0.0125, 0.035, 0.1, 0.25, 0.45, 0.65, 0.825, 1.0])
+#: Gauss-Legendre nodes per panel.
+STATIC_ORDER = 16
+#: Concrete redshift arrays up to this size get a cached weight matrix (``(n + 1) x 128``
+#: entries); larger ones are weighted in JAX at each call, like traced redshifts.
+STATIC_MAX = 4096
 
-#: Gauss-Legendre order of the single rule on [0, u(z)] giving the sound horizon at z_* and z_d.
-RECOMB_GL_ORDER = 20
-
-_GL_XN, _GL_WN = np.polynomial.legendre.leggauss(GL_ORDER)
-_GL_X, _GL_W = jnp.asarray(_GL_XN), jnp.asarray(_GL_WN)
-# rule on [0, 1]: nodes t_k and weights w_k, so that int_0^u f = u sum_k w_k f(u t_k)
-_REC_T, _REC_W = (lambda x, w: (0.5 * (1.0 + x), 0.5 * w))(*np.polynomial.legendre.leggauss(RECOMB_GL_ORDER))
-_GLI_X, _GLI_W = (jnp.asarray(a) for a in np.polynomial.legendre.leggauss(INTERP_GL_ORDER))
-_EDGES = np.linspace(0.0, 1.0, N_PANELS + 1)
-_IEDGES = np.linspace(0.0, 1.0, N_INTERP_PANELS + 1)
+_T, _W = legendre.leggauss(STATIC_ORDER)
+_LO, _HI = STATIC_EDGES[:-1], STATIC_EDGES[1:]
+_HALF = 0.5 * (_HI - _LO)
+#: The 128 nodes and their Gauss-Legendre weights on [0, 1].
+NODES = (_LO[:, None] + _HALF[:, None] * (1.0 + _T)).ravel()
+FULL_WEIGHTS = (_HALF[:, None] * _W).ravel()
+_PANEL_OF = np.repeat(np.arange(_LO.size), STATIC_ORDER)
+# Legendre coefficients of the Lagrange basis through the nodes (discrete orthogonality),
+# c[l, j] = w_j P_l(t_j) (2l+1)/2, tiled over the panels: (order, 128)
+_COEF = np.stack([legendre.legval(_T, np.eye(STATIC_ORDER)[k]) for k in range(STATIC_ORDER)])
+_COEF = (_COEF * _W * ((2 * np.arange(STATIC_ORDER) + 1) / 2.0)[:, None])[:, np.tile(np.arange(STATIC_ORDER), _LO.size)]
+for _a in (NODES, FULL_WEIGHTS, _PANEL_OF, _COEF):
+    _a.setflags(write=False)
 
 
 def _asz(z):
@@ -81,154 +78,84 @@ def _los_integrand(u, p):
     return 2.0 * u / jnp.sqrt(u8e2(u, p))
 
 
-def _gl(f, lo, hi, nodes=None, weights=None):
-    """Gauss-Legendre rule on [lo, hi] (broadcast over lo/hi)."""
-    nodes = _GL_X if nodes is None else nodes
-    weights = _GL_W if weights is None else weights
-    lo = lo[..., None]
-    hi = hi[..., None]
-    half = 0.5 * (hi - lo)
-    x = lo + half * (1.0 + nodes)
-    return jnp.sum(weights * f(x), axis=-1) * half[..., 0]
+def rule_weights(u, xp=jnp):
+    """Weights :math:`W_{ij}` with :math:`\\int_{u_i}^1 f\\,du = \\sum_j W_{ij} f(x_j)`, :math:`x` = :data:`NODES`.
 
+    Panels above :math:`u_i` get their Gauss-Legendre weights; the panel containing
+    :math:`u_i` gets the weights of the integral, from :math:`u_i` to its top, of the
+    polynomial interpolating :math:`f` at its nodes: with :math:`t` the position in the
+    panel, :math:`\\int_t^1 P_0 = 1-t`, :math:`\\int_t^1 P_l = [P_{l-1}(t)-P_{l+1}(t)]/(2l+1)`
+    and the Lagrange basis's Legendre coefficients ``_COEF``. Exact at the panel ends.
 
-def _tail_sums(f, edges, nodes=None, weights=None):
-    """I[i] = integral of f from edge_i to 1, for every panel edge (panel rules accumulated from u = 1 down)."""
-    panels = _gl(f, edges[:-1], edges[1:], nodes, weights)
-    tail = jnp.cumsum(panels[::-1])[::-1]
-    return jnp.concatenate([tail, jnp.zeros(1)])
+    Args:
+        u: 1-D array of :math:`u = (1+z)^{-1/2}` in [0, 1] (traced or concrete).
+        xp: ``jax.numpy`` (traceable, differentiable in ``u``) or ``numpy`` (build time).
 
-
-def _integral_exact(f, u):
-    """Integral of f from u to 1: full panels plus one Gauss-Legendre rule over the partial panel."""
-    edges = jnp.asarray(_EDGES)
-    tail = _tail_sums(f, edges)
-    idx = jnp.clip(jnp.floor(u * N_PANELS).astype(jnp.int32), 0, N_PANELS - 1)
-    return tail[idx + 1] + _gl(f, u, edges[idx + 1])
-
-
-def _integral_interp(f, u):
-    """Integral of f from u to 1 by cubic Hermite interpolation of the cumulative integral.
-
-    The derivative of the cumulative integral is the integrand itself, known at the
-    edges, so the interpolant costs no extra integrand evaluations per redshift.
-    The error is O(h^4) times the integrand's third derivative: below 3e-8
-    relative for the registered models.
+    Returns:
+        ``(len(u), 128)`` array.
     """
-    edges = jnp.asarray(_IEDGES)
-    tail = _tail_sums(f, edges, _GLI_X, _GLI_W)
-    fe = f(jnp.maximum(edges, 1e-8))  # f(0) = 0 is the limit; avoid 0 * inf at u = 0 (NaN gradients)
-    h = 1.0 / N_INTERP_PANELS
-    # one (panels, 4) table gathered once: its reverse pass is a single row scatter
-    table = jnp.stack([tail[:-1], tail[1:], -h * fe[:-1], -h * fe[1:]], axis=1)
-    i = jnp.clip(jnp.floor(u * N_INTERP_PANELS).astype(jnp.int32), 0, N_INTERP_PANELS - 1)
-    t = (u - edges[i]) / h
-    t2 = t * t
-    t3 = t2 * t
-    weights = jnp.stack([2 * t3 - 3 * t2 + 1, 3 * t2 - 2 * t3, t3 - 2 * t2 + t, t3 - t2], axis=-1)
-    return jnp.sum(table[i] * weights, axis=-1)
-
-
-def _integral_zero_to_u(f, u):
-    """Integral of f from 0 to u: full panels from u = 0 up plus one partial-panel rule (no cancellation)."""
-    edges = jnp.asarray(_EDGES)
-    panels = _gl(f, edges[:-1], edges[1:])
-    head = jnp.concatenate([jnp.zeros(1), jnp.cumsum(panels)])  # integral from 0 to edge_i
-    idx = jnp.clip(jnp.floor(u * N_PANELS).astype(jnp.int32), 0, N_PANELS - 1)
-    return head[idx] + _gl(f, edges[idx], u)
-
-
-#: Panel edges in u of the static rule, graded towards u = 0, where the integrand's
-#: nearest complex singularities lie (:math:`u^2 = -\\Omega_r/\\Omega_m`).
-STATIC_EDGES = np.array([0.0, 0.0125, 0.035, 0.1, 0.25, 0.45, 0.65, 0.825, 1.0])
-#: Gauss-Legendre nodes per panel of the static rule.
-STATIC_ORDER = 16
-#: Concrete redshift arrays up to this size use the static rule (its matrix has
-#: ``(n + 1) x 128`` entries); larger ones use the interpolated rule.
-STATIC_MAX = 4096
-
-
-def _partial_panel_weights(tq: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weights :math:`W_{ij}` with :math:`\\int_{t_i}^1 p(s)\\,ds = \\sum_j W_{ij} p(t_j)` for every polynomial
-    of degree < m, with ``t`` the m Gauss-Legendre nodes on [-1, 1] (interpolatory rule).
-
-    The Lagrange basis through the nodes has Legendre coefficients
-    :math:`c_{lj} = w_j P_l(t_j)(2l+1)/2` (discrete orthogonality), and
-    :math:`\\int_t^1 P_0 = 1-t`, :math:`\\int_t^1 P_l = [P_{l-1}(t)-P_{l+1}(t)]/(2l+1)`.
-    """
-    m = t.size
-    eye = np.eye(m + 2)
-    coef = np.stack([legendre.legval(t, eye[k]) for k in range(m)]) * w * ((2 * np.arange(m) + 1) / 2.0)[:, None]
-    integ = np.empty((tq.size, m))
-    integ[:, 0] = 1.0 - tq
-    for k in range(1, m):
-        integ[:, k] = (legendre.legval(tq, eye[k - 1]) - legendre.legval(tq, eye[k + 1])) / (2 * k + 1)
-    return integ @ coef
+    k = xp.sum(u[:, None] >= xp.asarray(STATIC_EDGES[1:-1])[None, :], axis=1)  # panel index (no search loop)
+    lo, half = xp.asarray(_LO)[k], xp.asarray(_HALF)[k]
+    tq = xp.clip((u - lo) / half - 1.0, -1.0, 1.0)
+    # Legendre P_0..P_order at tq by the three-term recurrence, then the integrals from tq to 1
+    p = [xp.ones_like(tq), tq]
+    for n in range(1, STATIC_ORDER):
+        p.append(((2 * n + 1) * tq * p[n] - n * p[n - 1]) / (n + 1))
+    integ = xp.stack([1.0 - tq] + [(p[n - 1] - p[n + 1]) / (2 * n + 1) for n in range(1, STATIC_ORDER)], axis=-1)
+    part = half[:, None] * (integ @ xp.asarray(_COEF))  # (n, 128): every panel's interpolatory weights
+    panel = xp.asarray(_PANEL_OF)[None, :]
+    full = xp.asarray(FULL_WEIGHTS)[None, :]
+    exact_end = (tq[:, None] <= -1.0) | (tq[:, None] >= 1.0)  # u on a panel edge: no interpolation
+    return xp.where(panel > k[:, None], full,
+                    xp.where((panel == k[:, None]) & ~exact_end, part,
+                             xp.where((panel == k[:, None]) & (tq[:, None] <= -1.0), full, 0.0)))
 
 
 @functools.lru_cache(maxsize=64)
 def _static_rule_cached(key: bytes) -> tuple[np.ndarray, np.ndarray]:
     u = np.frombuffer(key, dtype=np.float64)
-    edges, m = STATIC_EDGES, STATIC_ORDER
-    t, w = legendre.leggauss(m)
-    lo, hi = edges[:-1], edges[1:]
-    half = 0.5 * (hi - lo)
-    nodes = (lo[:, None] + half[:, None] * (1.0 + t)).ravel()
-    full = (half[:, None] * w).ravel()
-    k = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, lo.size - 1)
-    tq = np.clip((u - lo[k]) / half[k] - 1.0, -1.0, 1.0)
-    part = half[k, None] * _partial_panel_weights(tq, t, w)  # (n, m)
-    # exact at the panel ends: nothing left at its top, the Gauss-Legendre weights at its bottom
-    part = np.where(tq[:, None] >= 1.0, 0.0, np.where(tq[:, None] <= -1.0, half[k, None] * w, part))
-    col = np.arange(nodes.size)[None, :]
-    matrix = np.where(col >= (k[:, None] + 1) * m, full[None, :], 0.0)
-    rows = np.arange(u.size)[:, None]
-    matrix[rows, k[:, None] * m + np.arange(m)[None, :]] = part
-    matrix = np.vstack([matrix, full])
+    matrix = np.vstack([rule_weights(u, np), FULL_WEIGHTS])
     matrix.setflags(write=False)
-    nodes.setflags(write=False)
-    return nodes, matrix
+    return NODES, matrix
 
 
 def static_rule(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Quadrature rule for :math:`\\int_{u_i}^1 f\\,du` at fixed (concrete) points :math:`u_i \\in [0, 1]`.
-
-    One fixed set of nodes serves every point: :data:`STATIC_ORDER` Gauss-Legendre nodes
-    on each of the panels :data:`STATIC_EDGES` (128 nodes). Panels above :math:`u_i`
-    get their Gauss-Legendre weights; the panel containing :math:`u_i` gets the weights
-    of the integral of the polynomial interpolating :math:`f` at its nodes, from
-    :math:`u_i` to the panel's top (:func:`_partial_panel_weights`). Every integral is
-    then a row of :math:`I = M f(x)`, with one row per point and a last row for
-    :math:`[0, 1]`: the integrand is evaluated once, one matrix-vector product gives
-    every distance, and the reverse pass is one product with :math:`M^T` (no gathers,
-    scatters or cumulative sums). Relative error < 1e-13 for ΛCDM-like expansion
-    histories, < 1e-10 at the corners of the w0waCDM and Ωm bounds
-    (``tests/cosmology/test_background.py``).
+    """:func:`rule_weights` for concrete points, computed once (numpy) and cached.
 
     Returns:
-        ``(nodes, matrix)``: numpy arrays of shapes ``(N,)`` and ``(len(u) + 1, N)``.
+        ``(NODES, matrix)``: the 128 nodes and a ``(len(u) + 1, 128)`` matrix whose rows are
+        the weights of :math:`\\int_{u_i}^1` and, last, of :math:`\\int_0^1`.
     """
     return _static_rule_cached(np.ascontiguousarray(u, dtype=np.float64).tobytes())
 
 
-def _concrete_redshifts(z):
-    """``z`` as a flat numpy array when it is concrete (not traced), usable by :func:`static_rule`; else None."""
+def _u_flat(z):
+    """:math:`u = (1+z)^{-1/2}` flattened to 1-D (numpy when ``z`` is concrete) and the shape of ``z``."""
     if isinstance(z, jax.core.Tracer):
+        return jnp.reshape(1.0 / jnp.sqrt(1.0 + z), (-1,)), jnp.shape(z)
+    zn = np.asarray(z, dtype=np.float64)
+    return (1.0 / np.sqrt(1.0 + zn)).ravel(), zn.shape
+
+
+def _weights(u):
+    """Weight matrix of :math:`\\int_{u_i}^1` for 1-D ``u``: cached when concrete (:func:`static_rule`), else JAX."""
+    un = _concrete_u(u)
+    if un is not None:
+        return jnp.asarray(static_rule(un)[1][:-1])
+    return rule_weights(jnp.asarray(u, jnp.float64), jnp)
+
+
+def _concrete_u(u):
+    """``u`` as a 1-D numpy array when it is concrete (not traced) and small enough to cache; else None."""
+    if isinstance(u, jax.core.Tracer):
         return None
     try:
-        zn = np.asarray(z, dtype=np.float64)
+        un = np.asarray(u, dtype=np.float64)
     except Exception:  # pragma: no cover - exotic array types
         return None
-    if zn.size == 0 or zn.size > STATIC_MAX or not np.all(np.isfinite(zn)) or np.any(zn < 0.0):
+    if un.size == 0 or un.size > STATIC_MAX or not np.all(np.isfinite(un)):
         return None
-    return zn
-
-
-def _integral_u_to_one(f, u):
-    """Integral of f from u to 1 for u in (0, 1]: exact rule for small arrays, interpolated for large ones."""
-    if u.size > INTERP_THRESHOLD:
-        return _integral_interp(f, u)
-    return _integral_exact(f, u)
+    return un.ravel()
 
 
 def hubble_distance(p: Mapping):
@@ -250,19 +177,13 @@ def hubble(z, p: Mapping):
 def comoving_distance(z, p: Mapping):
     """Line-of-sight comoving distance :math:`D_C = \\int_0^z c\\,dz'/H(z')` [Mpc].
 
-    Concrete redshifts (numpy arrays, Python numbers: up to :data:`STATIC_MAX`, all >= 0) use
-    :func:`static_rule`; traced ones (``z`` a ``jit``/``vmap`` argument) the panel rules
-    (module docstring). Both are differentiable in the parameters.
+    One rule for every input (:func:`rule_weights`): the weight matrix is cached for
+    concrete redshifts and built in JAX for traced ones. Differentiable in the parameters
+    and, for traced redshifts, in ``z``.
     """
-    zn = _concrete_redshifts(z)
-    if zn is not None:  # fixed redshifts: one static rule (see static_rule)
-        nodes, matrix = static_rule(1.0 / np.sqrt(1.0 + zn.ravel()))
-        dc = jnp.dot(jnp.asarray(matrix[:-1]), _los_integrand(jnp.asarray(nodes), p))
-        return hubble_distance(p) * dc.reshape(zn.shape)
-    z = _asz(z)
-    u = 1.0 / jnp.sqrt(1.0 + z)
-    f = lambda x: _los_integrand(x, p)  # noqa: E731
-    return hubble_distance(p) * _integral_u_to_one(f, u)
+    u, shape = _u_flat(z)
+    dc = _weights(u) @ _los_integrand(jnp.asarray(NODES), p)
+    return hubble_distance(p) * jnp.reshape(dc, shape)
 
 
 def _sinc_curvature(y):
@@ -356,60 +277,44 @@ def sound_horizon(z, p: Mapping, a_min=0.0):
         a_min: lower scale-factor limit of the integral (0 = from the Big Bang;
             CAMB starts at 1e-9, which removes ~2e-6 of r_s).
     """
-    z = _asz(z)
+    u, shape = _u_flat(z)
     obh2 = jnp.asarray(p["Obh2"], jnp.float64)
-    f = lambda x: sound_speed_integrand(x, p, obh2)  # noqa: E731
-    u = 1.0 / jnp.sqrt(1.0 + z)
-    head = _integral_zero_to_u(f, u)
-    if a_min:
-        head = head - _gl(f, jnp.zeros_like(u), jnp.full_like(u, np.sqrt(a_min)))
-    return hubble_distance(p) * head
+    g = sound_speed_integrand(jnp.asarray(NODES), p, obh2)
+    # int_{u_min}^{u} g = int_{u_min}^1 g - int_u^1 g, one rule for both
+    start = jnp.asarray(FULL_WEIGHTS) if not a_min else _weights(np.array([np.sqrt(a_min)]))[0]
+    head = (start[None, :] - _weights(u)) @ g
+    return hubble_distance(p) * jnp.reshape(head, shape)
 
 
 def recombination_integrals(p: Mapping, z_star, z_drag, z=None):
     """:math:`r_s(z_*)`, :math:`r_s(z_d)`, :math:`D_C(z_*)` and :math:`D_C(z)` [Mpc] from one integrand evaluation.
 
-    The sound horizons use one :data:`RECOMB_GL_ORDER`-point Gauss-Legendre rule on
-    :math:`[0, u]` with nodes :math:`u\\,t_k` (relative error ~1e-13: the integrand is
-    analytic there),
-
-    .. math::
-
-        r_s(z) = \\frac{c}{H_0}\\,u\\sum_k w_k\\,g(u t_k),\\qquad u = (1+z)^{-1/2},
-
-    and :math:`D_C(z_*) = (c/H_0)[\\int_0^1 f - u_*\\sum_k w_k f(u_* t_k)]`, the full
-    integral coming from the static rule of :func:`static_rule` that also gives
-    :math:`D_C` at the fixed redshifts ``z``. :math:`E^2` is evaluated once on the
-    concatenated nodes, which keeps the compiled graph and its reverse pass small.
+    The same rule as :func:`comoving_distance` and :func:`sound_horizon`
+    (:func:`rule_weights`, with the weights of the traced :math:`z_*` and :math:`z_d`
+    built in JAX), fused: :math:`E^2` is evaluated once, at the 128 nodes, for the line of
+    sight and the sound horizon, which keeps the compiled graph and its reverse pass small.
 
     Args:
         p: parameter dict (needs ``Obh2``).
         z_star: decoupling redshift (may be traced).
         z_drag: drag redshift (may be traced).
-        z: optional concrete redshifts (numpy, at most :data:`STATIC_MAX`, >= 0)
-            at which :math:`D_C` is wanted too.
+        z: optional concrete redshifts (numpy, at most :data:`STATIC_MAX`, >= 0) at which
+            :math:`D_C` is wanted too.
 
     Returns:
         ``(r_s(z_*), r_s(z_d), D_C(z_*))``, plus ``D_C(z)`` as a fourth entry when ``z`` is given.
     """
-    zn = np.zeros(0) if z is None else np.asarray(z, dtype=np.float64).ravel()
-    nodes, matrix = static_rule(1.0 / np.sqrt(1.0 + zn))
     d = densities(p)
     r0 = 0.75 * jnp.asarray(p["Obh2"], jnp.float64) / (d.omega_gamma * d.h**2)
-    us = 1.0 / jnp.sqrt(1.0 + _asz(z_star))
-    ud = 1.0 / jnp.sqrt(1.0 + _asz(z_drag))
-    t = jnp.asarray(_REC_T)
-    n, k = nodes.size, _REC_T.size
-    x = jnp.concatenate([jnp.asarray(nodes), us * t, ud * t])
+    x = jnp.asarray(NODES)
     los = _los_integrand(x, p)
-    x_rec, los_rec = x[n:].reshape(2, k), los[n:].reshape(2, k)
-    snd = los_rec / jnp.sqrt(3.0 * (1.0 + r0 * x_rec * x_rec))
-    ends = jnp.stack([us, ud])
-    rs = ends * jnp.dot(snd, jnp.asarray(_REC_W))  # (2,)
-    static = jnp.dot(jnp.asarray(matrix), los[:n])  # D_C(z) rows, then the full integral
-    dc_star = static[-1] - us * jnp.dot(los_rec[0], jnp.asarray(_REC_W))
+    snd = los / jnp.sqrt(3.0 * (1.0 + r0 * x * x))
+    u = 1.0 / jnp.sqrt(1.0 + jnp.stack([_asz(z_star), _asz(z_drag)]))
+    w = rule_weights(u, jnp)  # (2, 128): int_u^1 for z_*, z_d
+    rs = jnp.dot(jnp.asarray(FULL_WEIGHTS), snd) - w @ snd  # int_0^u of the sound-speed integrand
     scale = hubble_distance(p)
-    out = (scale * rs[0], scale * rs[1], scale * dc_star)
+    out = (scale * rs[0], scale * rs[1], scale * jnp.dot(w[0], los))
     if z is None:
         return out
-    return out + ((scale * static[:-1]).reshape(np.shape(z)),)
+    dc = jnp.asarray(static_rule(1.0 / np.sqrt(1.0 + np.asarray(z, np.float64).ravel()))[1][:-1]) @ los
+    return out + ((scale * dc).reshape(np.shape(z)),)
