@@ -20,7 +20,8 @@ polynomial interpolating :math:`f` at that panel's nodes. The integrand is there
 evaluated once, at the same 128 nodes, whatever the redshifts, and every integral is
 a row of a weight matrix applied to it: built once (numpy, cached) for concrete
 redshifts, built in JAX for traced ones (``z`` a ``jit``/``vmap`` argument, or
-:math:`z_*`, :math:`z_d`). Relative error < 3e-14 for ΛCDM-like histories, < 1e-10 at
+:math:`z_*`, :math:`z_d`; large traced arrays are summed panel-wise by
+:func:`integrate_from`, the same rule with less work). Relative error < 3e-14 for ΛCDM-like histories, < 1e-10 at
 the corners of the parameter bounds; see ``tests/cosmology/test_background.py``.
 
 Units: Mpc and km/s/Mpc; :math:`c` = 299 792.458 km/s.
