@@ -871,7 +871,7 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
     that cannot get there is reported as ``failed``, never as converged.
 
     Options: ``method`` (L-BFGS-B, TNC, SLSQP, trust-constr, Powell, Nelder-Mead),
-    ``maxiter`` (1000), ``ftol`` (1e-13, relative χ² change), ``gtol`` (1e-8,
+    ``maxiter`` (1000), ``ftol`` (1e-11, relative χ² change), ``gtol`` (1e-8,
     projected-gradient tolerance of scipy), ``pgtol`` (:data:`PGTOL`), ``restarts``
     (5), ``polish`` ("newton"), ``xtol`` (used by the methods that take it),
     ``maxfun``, ``maxcor``.
@@ -885,7 +885,7 @@ def optimize_minimize(objective: Objective, initial_params, bounds=None, options
     if method not in _SCIPY_BOUNDED_METHODS:
         raise ValueError(f"unknown scipy method {method!r}; valid methods: {', '.join(_SCIPY_BOUNDED_METHODS)}")
     maxiter = int(opts.pop("maxiter", 1000))
-    ftol = float(opts.pop("ftol", 1e-13))
+    ftol = float(opts.pop("ftol", 1e-11))
     gtol = float(opts.pop("gtol", 1e-8))
     pgtol = float(opts.pop("pgtol", PGTOL))
     restarts = int(opts.pop("restarts", 5))
@@ -1673,7 +1673,7 @@ class FitProblem:
         compiled = _COMPILED_CACHE.get(ckey)
         if compiled is None:
             nfree = len(free)
-            chi2_vec = lik.chi2
+            chi2_vec = lik._chi2  # the plain function: no nested jit to re-trace under differentiation
 
             def chi2(theta, aux):
                 aux = jnp.asarray(aux, jnp.float64)
@@ -1774,6 +1774,15 @@ class FitProblem:
             dict with ``blocks`` (as :meth:`evaluate`), ``z_star``, ``z_drag``, ``r_drag``,
             ``H`` (array at ``redshifts``) and ``hessian`` (k x k array, or None).
         """
+        fn = self._report_fn(hessian, redshifts)
+        x = np.asarray(theta, np.float64).reshape(self.n_free)
+        out = fn(x, self.full(x))
+        return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
+                "z_star": float(out["z_star"]), "z_drag": float(out["z_drag"]), "r_drag": float(out["r_drag"]),
+                "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
+
+    def _report_fn(self, hessian: bool, redshifts: Sequence[float]) -> Callable:
+        """The compiled report function for these options (built once per compiled χ²)."""
         import jax
         import jax.numpy as jnp
 
@@ -1801,11 +1810,7 @@ class FitProblem:
 
             aot = None if self.compiled.aot_key is None else [self.compiled.aot_key, "report", list(key[1:])]
             fn = cache[key] = _packed_jit(rep, aot)
-        x = np.asarray(theta, np.float64).reshape(self.n_free)
-        out = fn(x, self.full(x))
-        return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
-                "z_star": float(out["z_star"]), "z_drag": float(out["z_drag"]), "r_drag": float(out["r_drag"]),
-                "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
+        return fn
 
     def evaluate(self, theta=None) -> dict:
         """Per-dataset ``{"chi2", "predictions", "residuals"}`` at ``theta``."""

@@ -79,6 +79,25 @@ def test_static_rule_at_the_corners_of_the_bounds(model, over):
     np.testing.assert_allclose(np.asarray(bg.comoving_distance(zs, p)), ref, rtol=1e-10)
 
 
+@pytest.mark.parametrize("model,over", [
+    ("lcdm", {}), ("lcdm", {"Om0": 0.99, "H0": 150.0, "Obh2": 0.1}), ("lcdm", {"Om0": 0.03, "Obh2": 0.006}),
+    ("lcdm", {"Neff": 10.0}), ("w0wacdm", {"w0": -3.0, "wa": 2.0}), ("pbuf", {}),
+])
+def test_moving_endpoint_rule_matches_the_panel_rule(model, over):
+    """r_s and D_C up to the parameter-dependent z*, z_d (scaled rule on [0, u]) agree with
+    sound_horizon / comoving_distance at the same redshifts (panel rule) to 1e-12 over the
+    bounds, and their derivatives with respect to the end point agree too."""
+    p = pbufjax.build_params(model, over)
+    zs, zd = 1089.7, 1059.4
+    rs_s, rs_d, dc = (float(v) for v in bg.recombination_integrals(p, zs, zd))
+    assert rs_s == pytest.approx(float(bg.sound_horizon(zs, p)), rel=1e-12)
+    assert rs_d == pytest.approx(float(bg.sound_horizon(zd, p)), rel=1e-12)
+    assert dc == pytest.approx(float(bg.comoving_distance(zs, p)), rel=1e-12)
+    d_moving = jax.grad(lambda z: bg.recombination_integrals(p, z, zd)[0])(zs)
+    d_panel = jax.grad(lambda z: bg.sound_horizon(z, p))(zs)
+    assert float(d_moving) == pytest.approx(float(d_panel), rel=1e-9)
+
+
 def test_static_rule_matrix_properties():
     """Full panels get the Gauss-Legendre weights, u = 1 gives an empty integral, and each row
     integrates polynomials of degree < 16 exactly."""
