@@ -69,9 +69,20 @@ _COEF_LOCAL = _COEF * _W * ((2 * np.arange(STATIC_ORDER) + 1) / 2.0)[:, None]  #
 _COEF = _COEF_LOCAL[:, np.tile(np.arange(STATIC_ORDER), _LO.size)]  # tiled over the panels: (order, 128)
 _ENDPOINT_NODES = 0.5 * (legendre.leggauss(ENDPOINT_ORDER)[0] + 1.0)
 _ENDPOINT_WEIGHTS = 0.5 * legendre.leggauss(ENDPOINT_ORDER)[1]
+#: Legendre coefficients of q in :math:`\\int_t^1 p = (1-t)\\,q(t)`, p the interpolant through
+#: one panel's nodes: (order, order), applied to the integrand's values on that panel.
+_ANTI_LEG = np.zeros((STATIC_ORDER, STATIC_ORDER))
+for _l in range(STATIC_ORDER):
+    _anti = legendre.legint(np.eye(STATIC_ORDER)[_l])  # an antiderivative A of P_l
+    _mono = -legendre.leg2poly(_anti)
+    _mono[0] += legendre.legval(1.0, _anti)  # int_t^1 P_l = A(1) - A(t), zero at t = 1 ...
+    _quot = legendre.poly2leg(np.polynomial.polynomial.polydiv(_mono, [1.0, -1.0])[0])  # ... = (1 - t) q_l
+    _ANTI_LEG[_l, :_quot.size] = _quot
+_ANTI_LEG = _COEF_LOCAL.T @ _ANTI_LEG
 #: strictly-upper-triangular ones: row k sums the panels above panel k
 _ABOVE = np.triu(np.ones((_LO.size, _LO.size)), 1)
-for _a in (NODES, FULL_WEIGHTS, _PANEL_OF, _COEF, _COEF_LOCAL, _ABOVE, _ENDPOINT_NODES, _ENDPOINT_WEIGHTS):
+for _a in (NODES, FULL_WEIGHTS, _PANEL_OF, _COEF, _COEF_LOCAL, _ABOVE, _ANTI_LEG, _ENDPOINT_NODES,
+           _ENDPOINT_WEIGHTS):
     _a.setflags(write=False)
 
 
@@ -109,31 +120,32 @@ def integrate_from(u, fvals):
     """:math:`\\int_{u_i}^1 f` for traced ``u`` from the integrand at :data:`NODES`: the rule of
     :func:`rule_weights` evaluated panel-wise (O(len(u) x order) work instead of x 128).
 
-    The interpolant on each panel is summed once into Legendre coefficients
-    :math:`a_{kl}`; each :math:`u_i` adds the panels above it and
-    :math:`h_k\\sum_l a_{kl}\\int_{t_i}^1 P_l`. The panel of each :math:`u_i` is selected by a
-    one-hot product rather than a gather, which keeps the derivatives (and their compiled
-    graphs) small.
+    On each panel the integral of the interpolant from :math:`t` to the panel's top is
+    :math:`(1-t)\\,q(t)` with :math:`q` a polynomial of degree 15, whose Legendre
+    coefficients follow from the integrand's values by one constant matrix
+    (:data:`_ANTI_LEG`); each :math:`u_i` adds the panels above it and evaluates its
+    panel's :math:`q` by Clenshaw's recurrence (elementwise work only, no
+    ``(len(u), order)`` intermediate). The factor :math:`1-t` keeps small integrals
+    (z → 0) accurate relative to their size.
 
     Args:
         u: 1-D array of :math:`u` in [0, 1] (traced or concrete).
-        fvals: integrand(s) at :data:`NODES`, shape ``(128,)`` or ``(128, m)``.
+        fvals: integrand at :data:`NODES`, shape ``(128,)``.
 
     Returns:
-        ``(len(u),)`` or ``(len(u), m)``.
+        ``(len(u),)`` array.
     """
     u = jnp.asarray(u, jnp.float64)
     k, tq = _panel_position(u, jnp)
-    f = jnp.asarray(fvals, jnp.float64)
-    vector = f.ndim == 1
-    f = jnp.reshape(f, (_LO.size, STATIC_ORDER, -1))  # (panels, order, m)
-    sums = jnp.einsum("kjm,kj->km", f, jnp.asarray(np.reshape(FULL_WEIGHTS, (_LO.size, STATIC_ORDER))))
-    above = jnp.asarray(_ABOVE) @ sums  # (panels, m): the panels k+1 .. last
-    coef = jnp.einsum("kjm,lj->klm", f, jnp.asarray(_COEF_LOCAL))  # (panels, order, m): a_kl
-    onehot = (k[:, None] == jnp.arange(_LO.size)[None, :]).astype(jnp.float64)  # (n, panels)
-    legs = _legendre_integrals(tq, jnp) * (onehot @ jnp.asarray(_HALF))[:, None]  # (n, order)
-    out = onehot @ above + jnp.einsum("nk,nl,klm->nm", onehot, legs, coef)
-    return out[:, 0] if vector else out
+    f = jnp.reshape(jnp.asarray(fvals, jnp.float64), (_LO.size, STATIC_ORDER))
+    sums = jnp.sum(f * jnp.asarray(np.reshape(FULL_WEIGHTS, (_LO.size, STATIC_ORDER))), axis=1)
+    c = ((f @ jnp.asarray(_ANTI_LEG)) * jnp.asarray(_HALF)[:, None])[k]  # (n, order): q's coefficients
+    y1 = jnp.zeros_like(tq)
+    y2 = jnp.zeros_like(tq)
+    for j in range(STATIC_ORDER - 1, 0, -1):  # Clenshaw: P_{j+1} = ((2j+1) t P_j - j P_{j-1}) / (j+1)
+        y1, y2 = c[:, j] + ((2 * j + 1) / (j + 1)) * tq * y1 - ((j + 1) / (j + 2)) * y2, y1
+    acc = c[:, 0] + tq * y1 - 0.5 * y2
+    return (jnp.asarray(_ABOVE) @ sums)[k] + (1.0 - tq) * acc
 
 
 def rule_weights(u, xp=jnp):
