@@ -386,17 +386,16 @@ def recombination_integrals(p: Mapping, z_star, z_drag, z=None):
     r0 = 0.75 * jnp.asarray(p["Obh2"], jnp.float64) / (d.omega_gamma * d.h**2)
     u = 1.0 / jnp.sqrt(1.0 + jnp.stack([_asz(z_star), _asz(z_drag)]))
     moving = u[:, None] * jnp.asarray(_ENDPOINT_NODES)[None, :]  # (2, ENDPOINT_ORDER)
-    x = jnp.concatenate([jnp.asarray(NODES), jnp.ravel(moving)])
-    los = _los_integrand(x, p)
-    snd = los / jnp.sqrt(3.0 * (1.0 + r0 * x * x))
-    n = NODES.size
+    los_m = _los_integrand(moving, p)
+    snd_m = los_m / jnp.sqrt(3.0 * (1.0 + r0 * moving * moving))
     w = jnp.asarray(_ENDPOINT_WEIGHTS)
-    head_snd = u * (jnp.reshape(snd[n:], moving.shape) @ w)  # int_0^u of the sound-speed integrand
-    head_los = u[0] * jnp.dot(los[n:n + _ENDPOINT_NODES.size], w)  # int_0^{u_*} of the line of sight
+    head_snd = u * (snd_m @ w)  # int_0^u of the sound-speed integrand
+    head_los = u[0] * jnp.dot(los_m[0], w)  # int_0^{u_*} of the line of sight
     scale = hubble_distance(p)
-    full_los = jnp.dot(jnp.asarray(FULL_WEIGHTS), los[:n])
+    los = _los_integrand(jnp.asarray(NODES), p)  # the fixed nodes
+    full_los = jnp.dot(jnp.asarray(FULL_WEIGHTS), los)
     out = (scale * head_snd[0], scale * head_snd[1], scale * (full_los - head_los))
     if z is None:
         return out
-    dc = jnp.asarray(static_rule(1.0 / np.sqrt(1.0 + np.asarray(z, np.float64).ravel()))[1][:-1]) @ los[:n]
+    dc = jnp.asarray(static_rule(1.0 / np.sqrt(1.0 + np.asarray(z, np.float64).ravel()))[1][:-1]) @ los
     return out + ((scale * dc).reshape(np.shape(z)),)
