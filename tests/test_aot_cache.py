@@ -106,3 +106,17 @@ def test_corrupt_stored_file_is_ignored(cache_dir):
     g = aot_cache.StoredJit(lambda a: a + 1.0, ["corrupt-test"])
     assert float(g(np.float64(1.0))) == 2.0
     assert g.source == "jit"
+
+
+def test_nothing_is_stored_when_the_package_files_changed_after_import(cache_dir, monkeypatch):
+    """A process runs the code it imported: if the files on disk have changed since, a program
+    it traces must not be filed under the new files' fingerprint (a later process would load
+    old code as new); lookups keep using the fingerprint pinned at import."""
+    pinned = aot_cache.code_fingerprint()
+    monkeypatch.setattr(aot_cache, "_disk_fingerprint", lambda: "files edited after import")
+    prob = O.get_problem("lcdm", U3, ["Om0"])
+    v = prob.compiled.unit_value_and_grad(np.array([0.4]), prob.lower, prob.upper, prob.base_vector)
+    assert np.isfinite(float(v[0]))
+    assert prob.compiled.unit_value_and_grad.source == "exported"
+    assert not cache_dir.exists() or not any(cache_dir.iterdir())
+    assert aot_cache.code_fingerprint() == pinned

@@ -11,6 +11,10 @@ _jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
+from . import aot_cache as _aot_cache  # noqa: E402
+
+_aot_cache.code_fingerprint()  # pin the code this process runs (stored programs are keyed on it)
+
 from . import constants, cosmology  # noqa: E402,F401
 from .parameter import DEFAULTS, OPTIMIZABLE_PARAMETERS, build_params, get_defaults, validate_params  # noqa: E402,F401
 

@@ -55,8 +55,8 @@ def directory() -> Path | None:
 
 
 @functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """SHA-256 of jax/jaxlib versions, the x64 flag and every file of the installed package."""
+def _disk_fingerprint() -> str:
+    """SHA-256 of jax/jaxlib versions, the x64 flag and every file of the package as it is on disk now."""
     import jax
     import jaxlib
 
@@ -68,6 +68,24 @@ def code_fingerprint() -> str:
             h.update(str(path.relative_to(root)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
+
+
+_PROCESS_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """SHA-256 of jax/jaxlib versions, the x64 flag and every file of the installed package,
+    as they were when this process imported ``pbufjax`` (which pins it).
+
+    A process keeps running the code it imported even if the files change afterwards;
+    :class:`StoredJit` therefore looks programs up under this process's fingerprint and
+    stores one only while the files on disk still match it (so a program traced from old
+    code is never filed under new code's fingerprint).
+    """
+    global _PROCESS_FINGERPRINT
+    if _PROCESS_FINGERPRINT is None:
+        _PROCESS_FINGERPRINT = _disk_fingerprint()
+    return _PROCESS_FINGERPRINT
 
 
 def array_digest(*arrays: Any) -> str:
@@ -155,9 +173,13 @@ class StoredJit:
                 exp = export.export(jax.jit(self.fn))(*specs)
                 if self._meta_fn is not None:
                     self.meta = self._meta_fn()
-                    _write_atomic(meta_path, json.dumps(self.meta).encode())
-                _write_atomic(path, exp.serialize())
                 self.source = "exported"
+                if _disk_fingerprint() != code_fingerprint():
+                    logger.debug("package files changed since import: program not stored")
+                else:
+                    if self._meta_fn is not None:
+                        _write_atomic(meta_path, json.dumps(self.meta).encode())
+                    _write_atomic(path, exp.serialize())
             return jax.jit(exp.call)
         except Exception as exc:  # never let the cache break a fit
             logger.debug("stored program unavailable (%s: %s); tracing instead", type(exc).__name__, exc)

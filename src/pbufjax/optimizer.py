@@ -301,6 +301,7 @@ def fit_newton(
     ftol: float = 1e-14,
     damping: float = 1e-3,
     residuals: Callable | None = None,
+    final_hessian: bool = False,
 ) -> NewtonResult:
     r"""Minimize ``chi2`` within bounds by damped, projected Newton steps with the exact
     Hessian; a pure JAX function (jit/vmap-able).
@@ -335,6 +336,9 @@ def fit_newton(
             :math:`2J^Tw` is exact, so the stopping test and the minimum are those of
             the exact χ²; convergence becomes linear with a small rate for these
             nearly linear models (about one more iteration than exact Newton).
+        final_hessian: with ``residuals``, return in ``hess_unit`` the exact Hessian at
+            the solution instead of the Gauss-Newton matrix (one exact evaluation after
+            the loop, in the same compiled call; static).
 
     Returns:
         :class:`NewtonResult`.
@@ -433,6 +437,8 @@ def fit_newton(
     init = (u0, inf, zero, jnp.zeros((n, n), jnp.float64), jnp.asarray(damping, jnp.float64), jnp.int32(0),
             jnp.int32(0), jnp.int32(0), jnp.asarray(False), inf)
     u, v, g, h, lam, it, nev, stall, stuck, v0 = jax.lax.while_loop(cond, body, init)
+    if residuals is not None and final_hessian:  # the exact Hessian at the solution
+        h = jnp.where(jnp.isfinite(v) & (v < BAD_CHI2), fgh_exact(u)[2], h)
     pg = pgnorm(u, g)
     ok = jnp.isfinite(v) & (v < BAD_CHI2)
     converged = (pg < gtol) | (stall >= 2) | (stuck & (pg < PGTOL))
@@ -589,7 +595,8 @@ class CompiledChi2:
         """``solve(x0, lower, upper, aux) -> NewtonResult`` of numpy values, the outputs packed
         into one array inside the compiled function (one device-to-host transfer).
 
-        ``gauss_newton``: steps on the Gauss-Newton matrix of :attr:`residuals` (required)."""
+        ``gauss_newton``: steps on the Gauss-Newton matrix of :attr:`residuals` (required);
+        ``hess_unit`` is then the exact Hessian at the solution (``final_hessian``)."""
         import jax
         import jax.numpy as jnp
 
@@ -604,7 +611,7 @@ class CompiledChi2:
             res = self.residuals
 
             def packed(x0, lo, hi, aux):
-                kw = {"residuals": (lambda th: res(th, aux))} if gauss_newton else {}
+                kw = {"residuals": (lambda th: res(th, aux)), "final_hessian": True} if gauss_newton else {}
                 r = fit_newton(lambda th: chi2(th, aux), x0, lo, hi, log_mask=mask, **options, **kw)
                 scal = jnp.stack([r.fun, r.grad_norm, r.n_iter, r.n_eval, r.status, r.fun_start]).astype(jnp.float64)
                 return jnp.concatenate([r.x, r.grad_unit, r.hess_unit.ravel(), scal])
@@ -1054,11 +1061,12 @@ def optimize_newton(objective: Objective, initial_params, bounds=None, options=N
     gu = np.asarray(r.grad_unit, float)
     # the solver's unit box is [lo, hi] of the bounds it was given; rescale to the objective's
     scale = (hi - lo)
-    if gauss_newton:  # the Gauss-Newton matrix is not the Hessian: the caller computes the exact one
-        return _result(u, float(r.fun), status, f"JAX Gauss-Newton: {msg}", int(r.n_iter), nfev=nev,
-                       library="jax", method="gauss_newton", jac=gu / scale)
-    return _result(u, float(r.fun), status, f"JAX Newton: {msg}", int(r.n_iter), nfev=nev, library="jax",
-                   method="newton", jac=gu / scale, hess_unit=np.asarray(r.hess_unit, float) / np.outer(scale, scale))
+    # (with gauss_newton the solver returns the exact Hessian at the solution, not the
+    # Gauss-Newton matrix: see newton_solver_host)
+    name = "Gauss-Newton" if gauss_newton else "Newton"
+    return _result(u, float(r.fun), status, f"JAX {name}: {msg}", int(r.n_iter), nfev=nev, library="jax",
+                   method="gauss_newton" if gauss_newton else "newton", jac=gu / scale,
+                   hess_unit=np.asarray(r.hess_unit, float) / np.outer(scale, scale))
 
 
 def optimize_gauss_newton(objective: Objective, initial_params, bounds=None, options=None):
@@ -1068,8 +1076,8 @@ def optimize_gauss_newton(objective: Objective, initial_params, bounds=None, opt
     Steps use :math:`2J^TJ` (one forward-mode pass of k tangents per iteration instead of
     the exact Hessian's k(k+1)); the gradient is exact, so the minimum and the stopping test
     are those of the exact χ². The uncertainties still come from the exact Hessian at the
-    optimum (computed by the engine). Falls back to exact Newton when a dataset is a user
-    χ² function. Options as :func:`optimize_newton`.
+    optimum, evaluated once at the end of the same compiled call. Falls back to exact
+    Newton when a dataset is a user χ² function. Options as :func:`optimize_newton`.
     """
     return optimize_newton(objective, initial_params, bounds, options, gauss_newton=True)
 
