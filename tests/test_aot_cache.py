@@ -113,10 +113,25 @@ def test_nothing_is_stored_when_the_package_files_changed_after_import(cache_dir
     it traces must not be filed under the new files' fingerprint (a later process would load
     old code as new); lookups keep using the fingerprint pinned at import."""
     pinned = aot_cache.code_fingerprint()
-    monkeypatch.setattr(aot_cache, "_disk_fingerprint", lambda: "files edited after import")
+    monkeypatch.setattr(aot_cache, "_PROCESS_FINGERPRINT", "the code as imported, before an edit")
     prob = O.get_problem("lcdm", U3, ["Om0"])
     v = prob.compiled.unit_value_and_grad(np.array([0.4]), prob.lower, prob.upper, prob.base_vector)
     assert np.isfinite(float(v[0]))
     assert prob.compiled.unit_value_and_grad.source == "exported"
     assert not cache_dir.exists() or not any(cache_dir.iterdir())
+    monkeypatch.undo()
     assert aot_cache.code_fingerprint() == pinned
+
+
+def test_disk_fingerprint_follows_the_files(tmp_path):
+    """The store-time check reads the files afresh (a cached digest would never see an edit)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "b.json").write_text("{}")
+    first = aot_cache._disk_fingerprint(pkg)
+    assert aot_cache._disk_fingerprint(pkg) == first
+    (pkg / "a.py").write_text("x = 2\n")
+    assert aot_cache._disk_fingerprint(pkg) != first
+    (pkg / "notes.txt").write_text("not code")
+    assert aot_cache._disk_fingerprint(pkg) == aot_cache._disk_fingerprint(pkg)

@@ -26,7 +26,6 @@ folder at any time.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -54,15 +53,15 @@ def directory() -> Path | None:
     return Path(st["path"]) / SUBDIR
 
 
-@functools.lru_cache(maxsize=1)
-def _disk_fingerprint() -> str:
-    """SHA-256 of jax/jaxlib versions, the x64 flag and every file of the package as it is on disk now."""
+def _disk_fingerprint(root: Path | None = None) -> str:
+    """SHA-256 of jax/jaxlib versions, the x64 flag and every file of the package (``root``,
+    default this package's folder) as it is on disk now: read afresh at every call."""
     import jax
     import jaxlib
 
     h = hashlib.sha256()
     h.update(f"jax={jax.__version__};jaxlib={jaxlib.__version__};x64={jax.config.jax_enable_x64}".encode())
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent if root is None else Path(root)
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json"):
             h.update(str(path.relative_to(root)).encode())
