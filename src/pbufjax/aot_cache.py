@@ -11,7 +11,9 @@ A stored program is only valid for the exact code, data and configuration it was
 from. Its file name is a SHA-256 over
 
 * the versions of jax and jaxlib and a digest of every source and data file of the
-  installed ``pbufjax`` package (any code change invalidates everything);
+  installed ``pbufjax`` package, taken when the process imports ``pbufjax`` (any code
+  change invalidates everything; a process whose package files change while it runs
+  stores nothing more, since it still runs the code it imported);
 * the caller's key, which for a fit problem holds the model, its numeric defaults (they
   are compile-time constants), the recombination method, the free, traced and nuisance
   parameters, the covariance scaling and a digest of every array of every dataset block
