@@ -621,18 +621,37 @@ class Likelihood:
             ok = ok & jnp.isfinite(v) & (v > 0.0)
         return ok
 
-    def _evaluate(self, theta, observations):
+    def _context(self, theta):
+        """``(ok, q, ctx)``: physical-validity flag, the parameter dict (at the start point
+        where ``theta`` is not physical, so the graph stays finite) and its shared context."""
         theta = self._theta(theta)
         ok = self._physical(self.params(theta))
         safe = jnp.where(ok, theta, jnp.asarray(self._theta0))
         q = self.params(safe)
-        ctx = _Context(q, self._z_dm, self._z_h, fuse=self._fuse)
+        return ok, q, _Context(q, self._z_dm, self._z_h, fuse=self._fuse)
+
+    def _observations(self, observations: Mapping[str, Any] | None) -> dict:
+        """Replacement data vectors, checked against the datasets (names not given keep the real data)."""
+        observations = dict(observations or {})
+        unknown = [k for k in observations if k not in self.n_data]
+        if unknown:
+            raise KeyError(f"unknown dataset(s) {unknown} in observations; this likelihood has {list(self.datasets)}")
+        return observations
+
+    def _obs(self, b, observations: Mapping[str, Any]):
+        return jnp.asarray(observations[b.name] if b.name in observations else self.observations[b.name], jnp.float64)
+
+    def _evaluate(self, theta, observations, with_derived: bool = False):
+        """Per-block χ² and predictions (and, with ``with_derived``, the recombination-era
+        derived quantities of the same evaluation: shared with the blocks, not recomputed)."""
+        ok, q, ctx = self._context(theta)
         chi2s, preds = {}, {}
         for b in self._blocks:
-            obs = observations[b.name] if b.name in observations else self.observations[b.name]
-            c, pr = b.chi2(q, ctx, jnp.asarray(obs, jnp.float64))
+            c, pr = b.chi2(q, ctx, self._obs(b, observations))
             chi2s[b.name] = jnp.where(ok, c, jnp.inf)
             preds[b.name] = pr
+        if with_derived:
+            return chi2s, preds, ctx.derived
         return chi2s, preds
 
     # -- χ² -----------------------------------------------------------------
@@ -659,10 +678,7 @@ class Likelihood:
                 Both ``theta`` and the vectors may be traced, so
                 ``jax.vmap(lik.chi2_data)(thetas, {"desi_dr2": mocks})`` fits many mocks.
         """
-        unknown = [k for k in observations if k not in self.n_data]
-        if unknown:
-            raise KeyError(f"unknown dataset(s) {unknown} in observations; this likelihood has {list(self.datasets)}")
-        chi2s, _ = self._evaluate(theta, dict(observations))
+        chi2s, _ = self._evaluate(theta, self._observations(observations))
         return sum(chi2s.values(), jnp.asarray(0.0))
 
     def fingerprint(self) -> str | None:
@@ -699,20 +715,9 @@ class Likelihood:
         Raises:
             NotImplementedError: a block is a user χ² function (see :attr:`has_residuals`).
         """
-        observations = dict(observations or {})
-        unknown = [k for k in observations if k not in self.n_data]
-        if unknown:
-            raise KeyError(f"unknown dataset(s) {unknown} in observations; this likelihood has {list(self.datasets)}")
-        theta = self._theta(theta)
-        ok = self._physical(self.params(theta))
-        safe = jnp.where(ok, theta, jnp.asarray(self._theta0))
-        q = self.params(safe)
-        ctx = _Context(q, self._z_dm, self._z_h, fuse=self._fuse)
-        parts = []
-        for b in self._blocks:
-            obs = observations[b.name] if b.name in observations else self.observations[b.name]
-            parts.append(b.whitened(q, ctx, jnp.asarray(obs, jnp.float64)))
-        w = jnp.concatenate(parts)
+        observations = self._observations(observations)
+        ok, q, ctx = self._context(theta)
+        w = jnp.concatenate([b.whitened(q, ctx, self._obs(b, observations)) for b in self._blocks])
         return w, ok & jnp.all(jnp.isfinite(w))
 
     def _predictions(self, theta) -> dict:

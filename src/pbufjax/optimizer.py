@@ -375,12 +375,12 @@ def fit_newton(
         h, (g, v) = jax.jacfwd(ga, has_aux=True)(u)
         return v, g, 0.5 * (h + h.T)
 
-    def wres(u):
+    def wres_aux(u):
         w, ok = residuals(to_x(u))
-        return w, ok
+        return w, (w, ok)
 
     def fgh_gauss_newton(u):
-        jac, (w, ok) = jax.jacfwd(lambda uu: (lambda r: (r[0], r))(wres(uu)), has_aux=True)(u)
+        jac, (w, ok) = jax.jacfwd(wres_aux, has_aux=True)(u)
         v = jnp.where(ok, jnp.sum(w * w), BAD_CHI2)
         return v, 2.0 * jac.T @ w, 2.0 * jac.T @ jac
 
@@ -597,39 +597,25 @@ class CompiledChi2:
 
         ``gauss_newton``: steps on the Gauss-Newton matrix of :attr:`residuals` (required);
         ``hess_unit`` is then the exact Hessian at the solution (``final_hessian``)."""
-        import jax
-        import jax.numpy as jnp
-
         if gauss_newton and self.residuals is None:
             raise ValueError("gauss_newton needs a residual form of the χ² (a dataset is a user χ² function)")
         key = ("newton-host", bool(gauss_newton), tuple(sorted(options.items())))
         fn = self._lbfgs.get(key)
         if fn is None:
-            k = len(self.names)
             mask = np.asarray(self.log_mask, bool)
             chi2 = self.chi2
             res = self.residuals
 
-            def packed(x0, lo, hi, aux):
+            def solve(x0, lo, hi, aux):
                 kw = {"residuals": (lambda th: res(th, aux)), "final_hessian": True} if gauss_newton else {}
-                r = fit_newton(lambda th: chi2(th, aux), x0, lo, hi, log_mask=mask, **options, **kw)
-                scal = jnp.stack([r.fun, r.grad_norm, r.n_iter, r.n_eval, r.status, r.fun_start]).astype(jnp.float64)
-                return jnp.concatenate([r.x, r.grad_unit, r.hess_unit.ravel(), scal])
+                return fit_newton(lambda th: chi2(th, aux), x0, lo, hi, log_mask=mask, **options, **kw)._asdict()
 
-            if self.aot_key is None:
-                jitted = jax.jit(packed)
-            else:
-                from .aot_cache import StoredJit
-
-                jitted = StoredJit(packed, [self.aot_key, "newton-host", bool(gauss_newton), sorted(options.items())])
+            aot = (None if self.aot_key is None
+                   else [self.aot_key, "newton-host", bool(gauss_newton), sorted(options.items())])
+            jitted = _packed_jit(solve, aot)
 
             def fn(x0, lo, hi, aux):
-                v = np.asarray(jitted(x0, lo, hi, aux))
-                a, b = k, 2 * k
-                c = b + k * k
-                s = v[c:]
-                return NewtonResult(v[:a], s[0], v[a:b], v[b:c].reshape(k, k), s[1], int(s[2]), int(s[3]), int(s[4]),
-                                    s[5])
+                return NewtonResult(**jitted(x0, lo, hi, aux))
 
             self._lbfgs[key] = fn
         return fn
@@ -1681,21 +1667,12 @@ class FitProblem:
         compiled = _COMPILED_CACHE.get(ckey)
         if compiled is None:
             nfree = len(free)
-            chi2_vec = lik._chi2  # the plain function: no nested jit to re-trace under differentiation
 
-            def chi2(theta, aux):
-                aux = jnp.asarray(aux, jnp.float64)
-                if nfree == 0:
-                    return chi2_vec(aux)
-                return chi2_vec(jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]))
-
-            res_vec = lik.residuals_data
+            def chi2(theta, aux):  # the plain function: no nested jit to re-trace under differentiation
+                return lik._chi2(_full_vector(theta, aux, nfree))
 
             def residuals(theta, aux):
-                aux = jnp.asarray(aux, jnp.float64)
-                if nfree == 0:
-                    return res_vec(aux)
-                return res_vec(jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]))
+                return lik.residuals_data(_full_vector(theta, aux, nfree))
 
             compiled = _COMPILED_CACHE[ckey] = CompiledChi2(chi2, self.free_params, self.log_mask,
                                                             residuals if lik.has_residuals else None,
@@ -1792,10 +1769,8 @@ class FitProblem:
     def _report_fn(self, hessian: bool, redshifts: Sequence[float]) -> Callable:
         """The compiled report function for these options (built once per compiled χ²)."""
         import jax
-        import jax.numpy as jnp
 
         from .cosmology import hubble
-        from .cosmology.cmb import derived
 
         zs = tuple(float(z) for z in redshifts)
         key = ("report", bool(hessian) and self.n_free > 0, zs)
@@ -1806,12 +1781,10 @@ class FitProblem:
             want_h = key[1]
 
             def rep(x, aux):
-                full = jnp.concatenate([x, aux[nfree:]]) if nfree else aux
-                chi2s, preds = lik._evaluate(full, {})
-                q = lik.params(full)
-                d = derived(q)
+                full = _full_vector(x, aux, nfree)
+                chi2s, preds, d = lik._evaluate(full, {}, with_derived=True)
                 out = {"chi2s": chi2s, "preds": preds, "z_star": d["z_star"], "z_drag": d["z_drag"],
-                       "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), q)}
+                       "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), lik.params(full))}
                 if want_h:
                     out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
                 return out
@@ -1865,6 +1838,15 @@ class FitProblem:
     def __repr__(self) -> str:
         return (f"FitProblem(model={self.model!r}, datasets={list(self.datasets)}, free={list(self.free_params)}, "
                 f"covariance_scaling={self.covariance_scaling})")
+
+
+def _full_vector(theta, aux, nfree: int):
+    """A likelihood's parameter vector from a fit's free values ``theta`` and the vector
+    ``aux`` of all traced values (whose first ``nfree`` entries are the free ones' defaults)."""
+    import jax.numpy as jnp
+
+    aux = jnp.asarray(aux, jnp.float64)
+    return jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]) if nfree else aux
 
 
 def _packed_jit(fn: Callable, aot_key: Any = None) -> Callable:

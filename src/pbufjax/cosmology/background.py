@@ -61,12 +61,10 @@ _HALF = 0.5 * (_HI - _LO)
 #: The 128 nodes and their Gauss-Legendre weights on [0, 1].
 NODES = (_LO[:, None] + _HALF[:, None] * (1.0 + _T)).ravel()
 FULL_WEIGHTS = (_HALF[:, None] * _W).ravel()
-_PANEL_OF = np.repeat(np.arange(_LO.size), STATIC_ORDER)
-# Legendre coefficients of the Lagrange basis through the nodes (discrete orthogonality),
-# c[l, j] = w_j P_l(t_j) (2l+1)/2, tiled over the panels: (order, 128)
-_COEF = np.stack([legendre.legval(_T, np.eye(STATIC_ORDER)[k]) for k in range(STATIC_ORDER)])
-_COEF_LOCAL = _COEF * _W * ((2 * np.arange(STATIC_ORDER) + 1) / 2.0)[:, None]  # (order, order)
-_COEF = _COEF_LOCAL[:, np.tile(np.arange(STATIC_ORDER), _LO.size)]  # tiled over the panels: (order, 128)
+# Legendre coefficients of the Lagrange basis through one panel's nodes (discrete
+# orthogonality): c[l, j] = w_j P_l(t_j) (2l+1)/2, (order, order)
+_COEF_LOCAL = (np.stack([legendre.legval(_T, np.eye(STATIC_ORDER)[k]) for k in range(STATIC_ORDER)])
+               * _W * ((2 * np.arange(STATIC_ORDER) + 1) / 2.0)[:, None])
 _ENDPOINT_NODES = 0.5 * (legendre.leggauss(ENDPOINT_ORDER)[0] + 1.0)
 _ENDPOINT_WEIGHTS = 0.5 * legendre.leggauss(ENDPOINT_ORDER)[1]
 #: Legendre coefficients of q in :math:`\\int_t^1 p = (1-t)\\,q(t)`, p the interpolant through
@@ -81,8 +79,7 @@ for _l in range(STATIC_ORDER):
 _ANTI_LEG = _COEF_LOCAL.T @ _ANTI_LEG
 #: strictly-upper-triangular ones: row k sums the panels above panel k
 _ABOVE = np.triu(np.ones((_LO.size, _LO.size)), 1)
-for _a in (NODES, FULL_WEIGHTS, _PANEL_OF, _COEF, _COEF_LOCAL, _ABOVE, _ANTI_LEG, _ENDPOINT_NODES,
-           _ENDPOINT_WEIGHTS):
+for _a in (NODES, FULL_WEIGHTS, _COEF_LOCAL, _ABOVE, _ANTI_LEG, _ENDPOINT_NODES, _ENDPOINT_WEIGHTS):
     _a.setflags(write=False)
 
 
@@ -108,76 +105,61 @@ def _panel_position(u, xp):
     return k, tq
 
 
-def _legendre_integrals(tq, xp):
-    """:math:`\\int_{t}^1 P_l` for l < order: ``(len(tq), order)`` (three-term recurrence)."""
-    p = [xp.ones_like(tq), tq]
-    for n in range(1, STATIC_ORDER):
-        p.append(((2 * n + 1) * tq * p[n] - n * p[n - 1]) / (n + 1))
-    return xp.stack([1.0 - tq] + [(p[n - 1] - p[n + 1]) / (2 * n + 1) for n in range(1, STATIC_ORDER)], axis=-1)
+def integrate_from(u, fvals, xp=jnp):
+    """:math:`\\int_{u_i}^1 f` from the integrand at :data:`NODES`: the panel rule, evaluated
+    panel-wise (O(len(u) x order) work).
 
-
-def integrate_from(u, fvals):
-    """:math:`\\int_{u_i}^1 f` for traced ``u`` from the integrand at :data:`NODES`: the rule of
-    :func:`rule_weights` evaluated panel-wise (O(len(u) x order) work instead of x 128).
-
-    On each panel the integral of the interpolant from :math:`t` to the panel's top is
-    :math:`(1-t)\\,q(t)` with :math:`q` a polynomial of degree 15, whose Legendre
-    coefficients follow from the integrand's values by one constant matrix
-    (:data:`_ANTI_LEG`); each :math:`u_i` adds the panels above it and evaluates its
-    panel's :math:`q` by Clenshaw's recurrence (elementwise work only, no
-    ``(len(u), order)`` intermediate). The factor :math:`1-t` keeps small integrals
-    (z → 0) accurate relative to their size.
+    Panels above :math:`u_i` contribute their Gauss-Legendre sums. On the panel containing
+    :math:`u_i`, at position :math:`t \\in [-1, 1]`, the integral of the degree-15 polynomial
+    interpolating :math:`f` at that panel's nodes, from :math:`t` to the panel's top, is
+    :math:`(1-t)\\,q(t)` with :math:`q` of degree 15; its Legendre coefficients follow from
+    the integrand's values by one constant matrix (:data:`_ANTI_LEG`) and :math:`q` is summed by
+    Clenshaw's recurrence (elementwise work only). The factor :math:`1-t` keeps small
+    integrals (z → 0) accurate relative to their size; a point on a panel's lower edge
+    takes that panel's full Gauss-Legendre sum.
 
     Args:
         u: 1-D array of :math:`u` in [0, 1] (traced or concrete).
-        fvals: integrand at :data:`NODES`, shape ``(128,)``.
+        fvals: integrand(s) at :data:`NODES`, shape ``(128,)`` or ``(128, m)``.
+        xp: ``jax.numpy`` (traceable, differentiable) or ``numpy`` (build time).
 
     Returns:
-        ``(len(u),)`` array.
+        ``(len(u),)`` or ``(len(u), m)``.
     """
-    u = jnp.asarray(u, jnp.float64)
-    k, tq = _panel_position(u, jnp)
-    f = jnp.reshape(jnp.asarray(fvals, jnp.float64), (_LO.size, STATIC_ORDER))
-    sums = jnp.sum(f * jnp.asarray(np.reshape(FULL_WEIGHTS, (_LO.size, STATIC_ORDER))), axis=1)
-    c = ((f @ jnp.asarray(_ANTI_LEG)) * jnp.asarray(_HALF)[:, None])[k]  # (n, order): q's coefficients
-    y1 = jnp.zeros_like(tq)
-    y2 = jnp.zeros_like(tq)
+    u = xp.asarray(u, xp.float64)
+    k, tq = _panel_position(u, xp)
+    f = xp.asarray(fvals, xp.float64)
+    vector = f.ndim == 1
+    f = xp.reshape(f, (_LO.size, STATIC_ORDER, -1))  # (panels, order, m)
+    sums = xp.einsum("kjm,kj->km", f, xp.asarray(np.reshape(FULL_WEIGHTS, (_LO.size, STATIC_ORDER))))
+    c = (xp.einsum("kjm,jl->klm", f, xp.asarray(_ANTI_LEG)) * xp.asarray(_HALF)[:, None, None])[k]  # q's coefficients
+    t = tq[:, None]
+    y1 = xp.zeros_like(c[:, 0])
+    y2 = xp.zeros_like(y1)
     for j in range(STATIC_ORDER - 1, 0, -1):  # Clenshaw: P_{j+1} = ((2j+1) t P_j - j P_{j-1}) / (j+1)
-        y1, y2 = c[:, j] + ((2 * j + 1) / (j + 1)) * tq * y1 - ((j + 1) / (j + 2)) * y2, y1
-    acc = c[:, 0] + tq * y1 - 0.5 * y2
-    return (jnp.asarray(_ABOVE) @ sums)[k] + (1.0 - tq) * acc
+        y1, y2 = c[:, j] + ((2 * j + 1) / (j + 1)) * t * y1 - ((j + 1) / (j + 2)) * y2, y1
+    part = xp.where(t <= -1.0, sums[k], (1.0 - t) * (c[:, 0] + t * y1 - 0.5 * y2))
+    out = (xp.asarray(_ABOVE) @ sums)[k] + part
+    return out[:, 0] if vector else out
 
 
-def rule_weights(u, xp=jnp):
-    """Weights :math:`W_{ij}` with :math:`\\int_{u_i}^1 f\\,du = \\sum_j W_{ij} f(x_j)`, :math:`x` = :data:`NODES`.
-
-    Panels above :math:`u_i` get their Gauss-Legendre weights; the panel containing
-    :math:`u_i` gets the weights of the integral, from :math:`u_i` to its top, of the
-    polynomial interpolating :math:`f` at its nodes: with :math:`t` the position in the
-    panel, :math:`\\int_t^1 P_0 = 1-t`, :math:`\\int_t^1 P_l = [P_{l-1}(t)-P_{l+1}(t)]/(2l+1)`
-    and the Lagrange basis's Legendre coefficients ``_COEF``. Exact at the panel ends.
+def rule_weights(u) -> np.ndarray:
+    """Weights :math:`W_{ij}` with :math:`\\int_{u_i}^1 f\\,du = \\sum_j W_{ij} f(x_j)`, :math:`x` = :data:`NODES`
+    (numpy, build time): :func:`integrate_from` applied to the 128 unit vectors.
 
     Args:
-        u: 1-D array of :math:`u = (1+z)^{-1/2}` in [0, 1] (traced or concrete).
-        xp: ``jax.numpy`` (traceable, differentiable in ``u``) or ``numpy`` (build time).
+        u: 1-D array of :math:`u = (1+z)^{-1/2}` in [0, 1].
 
     Returns:
         ``(len(u), 128)`` array.
     """
-    k, tq = _panel_position(u, xp)
-    part = xp.asarray(_HALF)[k][:, None] * (_legendre_integrals(tq, xp) @ xp.asarray(_COEF))  # (n, 128)
-    panel = xp.asarray(_PANEL_OF)[None, :]
-    full = xp.asarray(FULL_WEIGHTS)[None, :]
-    exact_end = (tq[:, None] <= -1.0) | (tq[:, None] >= 1.0)  # u on a panel edge: no interpolation
-    return xp.where(panel > k[:, None], full,
-                    xp.where((panel == k[:, None]) & ~exact_end, part,
-                             xp.where((panel == k[:, None]) & (tq[:, None] <= -1.0), full, 0.0)))
+    return integrate_from(np.asarray(u, np.float64), np.eye(NODES.size), np)
 
 
 @functools.lru_cache(maxsize=64)
 def _static_rule_cached(key: bytes) -> tuple[np.ndarray, np.ndarray]:
     u = np.frombuffer(key, dtype=np.float64)
-    matrix = np.vstack([rule_weights(u, np), FULL_WEIGHTS])
+    matrix = np.vstack([rule_weights(u), FULL_WEIGHTS])
     matrix.setflags(write=False)
     return NODES, matrix
 
@@ -242,9 +224,9 @@ def hubble(z, p: Mapping):
 def comoving_distance(z, p: Mapping):
     """Line-of-sight comoving distance :math:`D_C = \\int_0^z c\\,dz'/H(z')` [Mpc].
 
-    One rule for every input (:func:`rule_weights`): the weight matrix is cached for
-    concrete redshifts and built in JAX for traced ones. Differentiable in the parameters
-    and, for traced redshifts, in ``z``.
+    One rule for every input: its weight matrix (:func:`rule_weights`) is cached for
+    concrete redshifts, and traced ones are summed panel-wise (:func:`integrate_from`).
+    Differentiable in the parameters and, for traced redshifts, in ``z``.
     """
     u, shape = _u_flat(z)
     dc = _integrals(u, _los_integrand(jnp.asarray(NODES), p))
@@ -320,11 +302,16 @@ def distance_modulus(z, p: Mapping, z_hel=None):
     return 5.0 * jnp.log10((1.0 + zh) * comoving_transverse_distance(z, p)) + 25.0
 
 
-def sound_speed_integrand(u, p: Mapping, obh2):
-    """Integrand of :math:`r_s` in u: :math:`2u/(\\sqrt{u^8E^2}\\sqrt{3(1+R_0u^2)})`, :math:`R_0=3\\omega_b/(4\\omega_\\gamma)`."""
+def _sound_speed_factor(u, p: Mapping):
+    """:math:`c_s/c = 1/\\sqrt{3(1+R_0u^2)}` at :math:`u`, :math:`R_0=3\\omega_b/(4\\omega_\\gamma)` (needs ``Obh2``)."""
     d = densities(p)
-    r0 = 0.75 * obh2 / (d.omega_gamma * d.h**2)
-    return _los_integrand(u, p) / jnp.sqrt(3.0 * (1.0 + r0 * u * u))
+    r0 = 0.75 * jnp.asarray(p["Obh2"], jnp.float64) / (d.omega_gamma * d.h**2)
+    return 1.0 / jnp.sqrt(3.0 * (1.0 + r0 * u * u))
+
+
+def sound_speed_integrand(u, p: Mapping):
+    """Integrand of :math:`r_s` in u: :math:`2u/(\\sqrt{u^8E^2}\\sqrt{3(1+R_0u^2)})`, :math:`R_0=3\\omega_b/(4\\omega_\\gamma)`."""
+    return _los_integrand(u, p) * _sound_speed_factor(u, p)
 
 
 def sound_horizon(z, p: Mapping, a_min=0.0):
@@ -343,8 +330,7 @@ def sound_horizon(z, p: Mapping, a_min=0.0):
             CAMB starts at 1e-9, which removes ~2e-6 of r_s).
     """
     u, shape = _u_flat(z)
-    obh2 = jnp.asarray(p["Obh2"], jnp.float64)
-    g = sound_speed_integrand(jnp.asarray(NODES), p, obh2)
+    g = sound_speed_integrand(jnp.asarray(NODES), p)
     # int_{u_min}^{u} g = int_{u_min}^1 g - int_u^1 g, one rule for both
     start = jnp.dot(jnp.asarray(FULL_WEIGHTS), g) if not a_min else _integrals(np.array([np.sqrt(a_min)]), g)[0]
     head = start - _integrals(u, g)
@@ -383,12 +369,10 @@ def recombination_integrals(p: Mapping, z_star, z_drag, z=None):
     Returns:
         ``(r_s(z_*), r_s(z_d), D_C(z_*))``, plus ``D_C(z)`` as a fourth entry when ``z`` is given.
     """
-    d = densities(p)
-    r0 = 0.75 * jnp.asarray(p["Obh2"], jnp.float64) / (d.omega_gamma * d.h**2)
     u = 1.0 / jnp.sqrt(1.0 + jnp.stack([_asz(z_star), _asz(z_drag)]))
     moving = u[:, None] * jnp.asarray(_ENDPOINT_NODES)[None, :]  # (2, ENDPOINT_ORDER)
     los_m = _los_integrand(moving, p)
-    snd_m = los_m / jnp.sqrt(3.0 * (1.0 + r0 * moving * moving))
+    snd_m = los_m * _sound_speed_factor(moving, p)  # sound_speed_integrand, sharing the E^2 evaluation
     w = jnp.asarray(_ENDPOINT_WEIGHTS)
     head_snd = u * (snd_m @ w)  # int_0^u of the sound-speed integrand
     head_los = u[0] * jnp.dot(los_m[0], w)  # int_0^{u_*} of the line of sight
