@@ -132,6 +132,7 @@ def test_disk_fingerprint_follows_the_files(tmp_path):
     first = aot_cache._disk_fingerprint(pkg)
     assert aot_cache._disk_fingerprint(pkg) == first
     (pkg / "a.py").write_text("x = 2\n")
-    assert aot_cache._disk_fingerprint(pkg) != first
-    (pkg / "notes.txt").write_text("not code")
-    assert aot_cache._disk_fingerprint(pkg) == aot_cache._disk_fingerprint(pkg)
+    edited = aot_cache._disk_fingerprint(pkg)
+    assert edited != first
+    (pkg / "notes.txt").write_text("not code")  # only .py and .json files count
+    assert aot_cache._disk_fingerprint(pkg) == edited
