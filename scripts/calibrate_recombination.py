@@ -1,6 +1,6 @@
 """Calibrate the default recombination method (``CAMBFIT``) against CAMB.
 
-Writes ``src/pbufjax/data/recomb_fit.json``: polynomial fits of
+Writes ``src/pbufjax/cosmology/recomb_fit.json``: polynomial fits of
 
 * ln(1+z_*) and ln(1+z_drag) as functions of (omega_b, omega_m, omega_r, Y_He),
   from CAMB's Recfast thermal history with the helium fraction set explicitly;
@@ -27,7 +27,7 @@ from camb import bbn
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "src"))
 from pbufjax.constants import NEUTRINO_FACTOR, omega_gamma_h2  # noqa: E402
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "src" / "pbufjax" / "data" / "recomb_fit.json"
+OUT = pathlib.Path(__file__).resolve().parents[1] / "src" / "pbufjax" / "cosmology" / "recomb_fit.json"
 TCMB = 2.7255
 OG = omega_gamma_h2(TCMB)
 # Reference point and ranges of the recombination fit (omega_r is photons + N_eff massless neutrinos).

@@ -7,7 +7,7 @@ the expansion rate :math:`H(z)` while it happens. In the recombination era
 ΛCDM, so :math:`\\ln(1+z_*)` and :math:`\\ln(1+z_d)` are fitted as degree-5
 polynomials in :math:`(\\ln\\omega_b, \\ln\\omega_m, \\ln\\omega_r, Y_{He})` to
 3000 CAMB Recfast runs (``scripts/calibrate_recombination.py``; coefficients in
-``pbufjax/data/recomb_fit.json``). Accuracy on 600 held-out CAMB runs: max
+``pbufjax/cosmology/recomb_fit.json``). Accuracy on 600 held-out CAMB runs: max
 relative error 7e-7 on :math:`z_*` and 4e-5 on :math:`z_d` (rms 3e-6).
 
 Any other model enters through its own expansion rate: the effective
@@ -46,7 +46,7 @@ _T_REF = constants.TCMB_DEFAULT
 @functools.lru_cache(maxsize=1)
 def calibration() -> dict:
     """The calibration table (JSON) shipped with the package."""
-    text = resources.files("pbufjax").joinpath("data/recomb_fit.json").read_text()
+    text = resources.files("pbufjax.cosmology").joinpath("recomb_fit.json").read_text()
     return json.loads(text)
 
 
