@@ -111,28 +111,58 @@ def test_corrupt_stored_file_is_ignored(cache_dir):
 def test_nothing_is_stored_when_the_package_files_changed_after_import(cache_dir, monkeypatch):
     """A process runs the code it imported: if the files on disk have changed since, a program
     it traces must not be filed under the new files' fingerprint (a later process would load
-    old code as new); lookups keep using the fingerprint pinned at import."""
-    pinned = aot_cache.code_fingerprint()
-    monkeypatch.setattr(aot_cache, "_PROCESS_FINGERPRINT", "the code as imported, before an edit")
+    old code as new), nor may a stored one be loaded."""
+    from pbufjax.runtime import clock
+
+    monkeypatch.setattr(clock, "IMPORTED_NS", 0)  # as if imported before every file's last edit
+    assert not aot_cache.code_is_current()
     prob = O.get_problem("lcdm", U3, ["Om0"])
     v = prob.compiled.unit_value_and_grad(np.array([0.4]), prob.lower, prob.upper, prob.base_vector)
     assert np.isfinite(float(v[0]))
-    assert prob.compiled.unit_value_and_grad.source == "exported"
+    assert prob.compiled.unit_value_and_grad.source == "jit"
     assert not cache_dir.exists() or not any(cache_dir.iterdir())
     monkeypatch.undo()
-    assert aot_cache.code_fingerprint() == pinned
+    assert aot_cache.code_is_current()
+
+
+def test_an_edit_after_the_fingerprint_turns_storing_off(tmp_path, monkeypatch):
+    """A file whose size or mtime changed after the digest was taken is noticed at the next check."""
+    from pbufjax.runtime import clock
+    from pbufjax.runtime import stored_programs as sp
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(sp, "PACKAGE_ROOT", pkg)
+    monkeypatch.setattr(sp, "_PINNED", {})
+    monkeypatch.setattr(clock, "IMPORTED_NS", 2**62)  # the files below predate "import"
+    sp.code_fingerprint()
+    assert sp.code_is_current()
+    (pkg / "a.py").write_text("x = 22\n")
+    assert not sp.code_is_current()
+
+
+def test_import_reads_no_package_file():
+    """Importing pbufjax takes no fingerprint (the digest is taken at the first stored program)."""
+    import subprocess
+    import sys
+
+    code = ("import pbufjax; from pbufjax.runtime import stored_programs as sp; "
+            "print('digest' in sp._PINNED)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_disk_fingerprint_follows_the_files(tmp_path):
-    """The store-time check reads the files afresh (a cached digest would never see an edit)."""
+    """The digest reads the files afresh at every call."""
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     (pkg / "a.py").write_text("x = 1\n")
     (pkg / "b.json").write_text("{}")
-    first = aot_cache._disk_fingerprint(pkg)
-    assert aot_cache._disk_fingerprint(pkg) == first
+    first = aot_cache.package_fingerprint(pkg)
+    assert aot_cache.package_fingerprint(pkg) == first
     (pkg / "a.py").write_text("x = 2\n")
-    edited = aot_cache._disk_fingerprint(pkg)
+    edited = aot_cache.package_fingerprint(pkg)
     assert edited != first
     (pkg / "notes.txt").write_text("not code")  # only .py and .json files count
-    assert aot_cache._disk_fingerprint(pkg) == edited
+    assert aot_cache.package_fingerprint(pkg) == edited

@@ -3,7 +3,25 @@
 Importing the package switches JAX to float64 (``jax_enable_x64``) for the whole
 process: the physics needs it (1e-7 distances, Cholesky solves of supernova
 covariances), and JAX's precision is a global setting that has to be chosen
-before arrays are created. Kernel results are float64 (tested).
+before arrays are created. Kernel results are float64 (tested). Importing does
+nothing else: no file is read or hashed and no cache is switched on until a
+function that needs it is first called.
+
+The package is layered, lowest first (each layer imports only the ones below it):
+:mod:`pbufjax.runtime` (JSON, clock, caches, compiled-program stores) and
+:mod:`pbufjax.constants` → :mod:`pbufjax.cosmology` (kernels, models, parameters) →
+:mod:`pbufjax.data` and :mod:`pbufjax.store` → :mod:`pbufjax.likelihood` →
+:mod:`pbufjax.fit` (fit problem, solvers) → :mod:`pbufjax.inference` (sampling, batches,
+sharding) → :mod:`pbufjax.analysis` (run_fit, integrity, statistics, reports, plots) →
+:mod:`pbufjax.cli`. The modules named in the API reference (``engine``, ``optimizer``,
+``parameter``, ``parameter_store``, ``likelihoods``, ``datasets``, ``statistics``,
+``integrity``, ``logging_utils``) re-export from these layers.
+
+Example:
+    >>> import pbufjax
+    >>> params = pbufjax.build_params("lcdm", {"H0": 67.4})
+    >>> round(params["H0"], 1)
+    67.4
 """
 import jax as _jax
 
@@ -11,10 +29,8 @@ _jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from . import aot_cache as _aot_cache  # noqa: E402
-
-_aot_cache.code_fingerprint()  # pin the code this process runs (stored programs are keyed on it)
-
+from .runtime import clock as _clock  # noqa: E402,F401  (records the import time; reads no file)
+from .runtime.caches import clear_caches  # noqa: E402
 from . import constants, cosmology  # noqa: E402,F401
 from .parameter import DEFAULTS, OPTIMIZABLE_PARAMETERS, build_params, get_defaults, validate_params  # noqa: E402,F401
 
@@ -30,6 +46,9 @@ _LAZY = {
     "build_chi2": "likelihoods",
     "build_likelihood": "likelihoods",
 }
+
+__all__ = ["DEFAULTS", "OPTIMIZABLE_PARAMETERS", "build_params", "clear_caches", "constants", "cosmology",
+           "get_defaults", "validate_params", *_LAZY]
 
 
 def __getattr__(name):

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import time as _time
+
+#: Wall-clock time (ns since the epoch) at which this process imported pbufjax. Stored compiled
+#: programs compare the package files' modification times against it (a file edited later means
+#: the process no longer runs the code on disk).
+IMPORTED_NS: int = _time.time_ns()
 
 
 def utc_now(timespec: str = "microseconds") -> str:
@@ -47,4 +53,4 @@ def parse_timestamp(value: str) -> _dt.datetime:
     return stamp
 
 
-__all__ = ["parse_timestamp", "utc_now"]
+__all__ = ["IMPORTED_NS", "parse_timestamp", "utc_now"]
