@@ -65,11 +65,11 @@ def test_keys_follow_data_and_configuration(cache_dir):
     # the data enter through the likelihood's fingerprint
     lik = O.get_problem("lcdm", U3, ["Om0"]).likelihood
     fp = lik.fingerprint()
-    lik._blocks[0].observations = lik._blocks[0].observations + 1e-12
+    lik.blocks[0].observations = lik.blocks[0].observations + 1e-12
     try:
         assert lik.fingerprint() != fp
     finally:
-        lik._blocks[0].observations = lik._blocks[0].observations - 1e-12
+        lik.blocks[0].observations = lik.blocks[0].observations - 1e-12
 
 
 def test_user_code_is_never_stored(cache_dir):

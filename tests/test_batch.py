@@ -133,6 +133,61 @@ def test_multistart_per_mock(mocks32):
     assert (r["n_at_best"] >= 1).all() and r["n_at_best"].max() == 3
 
 
+def test_a_registered_batch_solver_is_a_batch_method(mocks32):
+    """The batch methods are the solver registry's: a solver registered with a batch form is
+    one more method (here a copy of ``newton`` under another name, so it must reach the same minima)."""
+    import dataclasses
+
+    from pbufjax.fit.solvers import get_solver, register_solver, unregister_solver
+
+    register_solver(dataclasses.replace(get_solver("newton"), name="newton_copy"))
+    try:
+        assert batch.FIT_METHODS["newton_copy"] == batch.FIT_METHODS["newton"] == ("maxiter", "gtol", "ftol",
+                                                                                   "damping")
+        r = batch.fit_mocks("lcdm", U3, ["Om0"], 32, fiducial=FID, seed=7, method="newton_copy")
+        np.testing.assert_allclose(r["chi2"], mocks32["chi2"], rtol=1e-10, atol=1e-9)
+        prob = _opt.get_problem("lcdm", U3, ["Om0"], None)
+        a = batch.fit_real(prob, options={"method": "newton_copy"})
+        b = batch.fit_real(prob, options={"method": "newton"})
+        assert a["status"] == b["status"] == "success" and a["status"] is _opt.Status.SUCCESS
+        assert a["chi2"] == pytest.approx(b["chi2"], abs=1e-9)
+    finally:
+        unregister_solver("newton_copy")
+    assert "newton_copy" not in batch.FIT_METHODS
+    with pytest.raises(ValueError, match="unknown batch fit method 'newton_copy'"):
+        batch.fit_mocks("lcdm", U3, ["Om0"], 4, fiducial=FID, method="newton_copy")
+
+
+def test_results_are_keyed_by_the_callers_dataset_names(mocks32):
+    """An alias in datasets_list keys the data vectors and mocks (the canonical name is recorded)."""
+    fid = batch.fiducial_model(["sn"], fiducial=FID)
+    assert set(fid["data"]) == {"sn"} and fid["dataset_names"] == {"sn": "union3"}
+    m = batch.draw_mocks(["sn"], 5, fiducial=FID, seed=7)
+    assert set(m) == {"sn"}
+    np.testing.assert_allclose(m["sn"], mocks32["mocks"]["union3"][:5], rtol=1e-14)
+    r = batch.fit_mocks("lcdm", ["sn"], ["Om0"], 32, fiducial=FID, seed=7, return_mocks=True)
+    assert set(r["mocks"]) == {"sn"} and set(r["fiducial"]["data"]) == {"sn"}
+    np.testing.assert_array_equal(r["chi2"], mocks32["chi2"])
+
+
+def test_import_has_no_side_effects_and_caches_are_registered():
+    """Importing batch/sample leaves the compile cache off; their caches clear through pbufjax.clear_caches."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json, pbufjax.batch, pbufjax.sample, pbufjax.compile_cache as c\n"
+              "from pbufjax.runtime import registered_caches\n"
+              "print(json.dumps([c.status()['enabled'], registered_caches()]))")
+    env = {k: v for k, v in os.environ.items() if k != "PBUFJAX_NO_COMPILE_CACHE"}
+    proc = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    enabled, caches = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert enabled is False
+    assert {"inference.batch", "inference.sampling"} <= set(caches)
+
+
 # ---------------------------------------------------------------------------
 # model comparison
 # ---------------------------------------------------------------------------

@@ -338,6 +338,8 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
 
 def test_bad_inputs_exit_2_with_one_line(run, tmp_path, monkeypatch):
     monkeypatch.setenv("PBUFJAX_CACHE_DIR", str(tmp_path / "empty_cache"))
+    # --data-dir is searched first, then $PBUFJAX_DATA_DIR: unset it so that the empty --data-dir is all there is
+    monkeypatch.delenv("PBUFJAX_DATA_DIR", raising=False)
     cases = _bad_inputs(tmp_path)
     assert len(cases) >= 20
     for label, argv, expected in cases:
@@ -474,7 +476,15 @@ class FakeEngine:
         self.calls = []
 
     def run_fit(
-        self, model, datasets_list, mode="joint", overrides=None, optimizer_config=None, optimization_params=None
+        self,
+        model,
+        datasets_list,
+        mode="joint",
+        overrides=None,
+        optimizer_config=None,
+        optimization_params=None,
+        *,
+        data_dir=None,
     ):
         import numpy as np
 
@@ -488,6 +498,7 @@ class FakeEngine:
                 overrides=overrides,
                 optimizer_config=optimizer_config,
                 optimization_params=optimization_params,
+                data_dir=data_dir,
             )
         )
         params = {**get_defaults(model), **(overrides or {})}
@@ -788,9 +799,10 @@ def test_data_fetch_and_fit_fetch_call_the_registry(run, monkeypatch, tmp_path):
     code, out, _ = run("data", "fetch", "bao", "--force")
     assert code == 0 and calls == [("bao", None, True)] and "x.txt" in out
     monkeypatch.setenv("PBUFJAX_CACHE_DIR", str(tmp_path / "empty_cache"))
+    monkeypatch.delenv("PBUFJAX_DATA_DIR", raising=False)  # searched after --data-dir
     (tmp_path / "empty").mkdir()
     code, _, err = run("fit-bao", "--fetch", "--data-dir", tmp_path / "empty")
-    assert calls[-1][0] == "desi_dr2"
+    assert calls[-1][0] == "desi_dr2" and calls[-1][1] == (tmp_path / "empty").resolve()  # fetched into --data-dir
     assert code == 2 and "pbufjax data fetch desi_dr2" in err  # the stand-in fetched nothing
 
 
@@ -798,12 +810,14 @@ def test_progress_spinner_only_on_a_terminal(monkeypatch):
     import io
     import time
 
+    from pbufjax.cli.output import progress
+
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
     for stream, enabled, shown in ((Terminal(), True, True), (Terminal(), False, False), (io.StringIO(), True, False)):
         monkeypatch.setattr(sys, "stderr", stream)
-        with cli._progress("optimizing H0 on cmb", enabled):
+        with progress("optimizing H0 on cmb", enabled):
             time.sleep(0.15)
         assert ("optimizing H0 on cmb" in stream.getvalue()) is shown

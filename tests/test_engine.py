@@ -155,10 +155,16 @@ def test_evaluation_without_optimization():
 
 def test_individual_mode_fits_each_dataset_alone(desi_fit):
     r = run_fit("lcdm", ["desi_dr2", "sn"], mode="individual", **DESI)
-    assert r["mode"] == "individual" and set(r["fits"]) == {"desi_dr2", "union3"}
+    # keyed by the names the caller passed ("sn"), the canonical name recorded in each block
+    assert r["mode"] == "individual" and set(r["fits"]) == {"desi_dr2", "sn"}
+    assert set(r["results"]) == {"desi_dr2", "sn"} and r["datasets"] == ["desi_dr2", "union3"]
+    assert r["results"]["sn"]["dataset"] == "union3" and r["results"]["desi_dr2"]["dataset"] == "desi_dr2"
+    assert r["dataset_names"] == {"desi_dr2": "desi_dr2", "sn": "union3"}
+    assert set(r["optimization"]["per_dataset"]) == set(r["diagnostics"]["per_dataset"]) == {"desi_dr2", "sn"}
+    assert list(r["fits"]["sn"]["results"]) == ["sn"] and r["fits"]["sn"]["datasets"] == ["union3"]
     assert r["fits"]["desi_dr2"]["params"]["Om0"] == pytest.approx(desi_fit["params"]["Om0"], rel=1e-8)
-    assert r["results"]["union3"]["params"]["Om0"] == pytest.approx(0.356, abs=0.003)
-    total = r["results"]["desi_dr2"]["chi2"] + r["results"]["union3"]["chi2"]
+    assert r["results"]["sn"]["params"]["Om0"] == pytest.approx(0.356, abs=0.003)
+    total = r["results"]["desi_dr2"]["chi2"] + r["results"]["sn"]["chi2"]
     assert r["metrics"]["total_chi2"] == pytest.approx(total)
     assert r["metrics"]["n_params"] == 4 and r["metrics"]["n_data"] == 35
     assert r["optimization"]["convergence_status"] == "success"
@@ -189,14 +195,33 @@ def test_covariance_scaling_reaches_the_likelihood(monkeypatch):
     class Stop(Exception):
         pass
 
-    def fake_get_problem(model, datasets, free, overrides, covariance_scaling, bounds):
-        seen.update(model=model, scale=covariance_scaling, free=list(free))
+    def fake_get_problem(model, datasets, free, overrides, covariance_scaling, bounds, *, data_dir=None):
+        seen.update(model=model, scale=covariance_scaling, free=list(free), data_dir=data_dir)
         raise Stop
 
     monkeypatch.setattr(optimizer, "get_problem", fake_get_problem)
     with pytest.raises(Stop):
         run_fit("lcdm", ["bao"], optimizer_config={"covariance_scaling": 1.2}, optimization_params=["H0"])
-    assert seen == {"model": "lcdm", "scale": 1.2, "free": ["H0"]}
+    assert seen == {"model": "lcdm", "scale": 1.2, "free": ["H0"], "data_dir": None}
+    # the data folder is an explicit argument, passed down as given (no environment variable)
+    with pytest.raises(Stop):
+        run_fit("lcdm", ["bao"], optimization_params=["H0"], data_dir="/some/release/files")
+    assert seen["data_dir"] == "/some/release/files"
+
+
+def test_data_dir_is_used(tmp_path, monkeypatch):
+    """run_fit(data_dir=...) reads the release files there, and only there."""
+    folder = os.environ.get("PBUFJAX_DATA_DIR")
+    if not folder:
+        pytest.skip("PBUFJAX_DATA_DIR (the release data files) is not set")
+    ref = run_fit("lcdm", ["sn"], overrides={"Om0": 0.3})
+    monkeypatch.delenv("PBUFJAX_DATA_DIR")
+    r = run_fit("lcdm", ["sn"], overrides={"Om0": 0.3}, data_dir=folder)
+    assert r["metrics"]["total_chi2"] == pytest.approx(ref["metrics"]["total_chi2"], rel=1e-12)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no user download cache either
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match="union3"):
+        run_fit("lcdm", ["sn"], overrides={"Om0": 0.3}, data_dir=tmp_path / "empty")
 
 
 def test_user_bounds_and_bounds_reached(desi_fit):
@@ -316,18 +341,26 @@ def test_unconstrained_pbuf_parameters_are_flagged():
 
 
 def test_compile_cache_location_and_opt_out(tmp_path):
-    code = ("import json, pbufjax.engine, pbufjax.compile_cache as c, jax; "
-            "print(json.dumps([c.status(), jax.config.jax_compilation_cache_dir]))")
+    """Importing the engine changes no JAX setting; the first run_fit call switches the persistent
+    compilation cache on (at $PBUFJAX_COMPILE_CACHE_DIR), unless PBUFJAX_NO_COMPILE_CACHE is set."""
+    code = ("import json, pbufjax.engine as e, pbufjax.compile_cache as c, jax; "
+            "before = [c.status(), jax.config.jax_compilation_cache_dir]; "
+            "r = e.run_fit('lcdm', ['cmb']); "
+            "print(json.dumps([before, [c.status(), jax.config.jax_compilation_cache_dir], "
+            "r['metrics']['total_chi2']]))")
     env = dict(os.environ, PBUFJAX_COMPILE_CACHE_DIR=str(tmp_path / "cc"))
     env.pop("PBUFJAX_NO_COMPILE_CACHE", None)
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    out = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                    check=True).stdout.strip().splitlines()[-1])
-    assert out[0]["enabled"] and out[0]["path"] == str(tmp_path / "cc") and out[1] == str(tmp_path / "cc")
+    before, after, chi2 = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                                    text=True, check=True).stdout.strip().splitlines()[-1])
+    assert before[0]["enabled"] is False and before[1] is None  # no import-time side effect
+    assert after[0]["enabled"] and after[0]["path"] == str(tmp_path / "cc") and after[1] == str(tmp_path / "cc")
+    assert math.isfinite(chi2) and (tmp_path / "cc").is_dir()
     env["PBUFJAX_NO_COMPILE_CACHE"] = "1"
-    out = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                    check=True).stdout.strip().splitlines()[-1])
-    assert out[0]["enabled"] is False and out[0]["disabled_by_env"] and out[1] is None
+    before, after, chi2 = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                                    text=True, check=True).stdout.strip().splitlines()[-1])
+    assert after[0]["enabled"] is False and after[0]["disabled_by_env"] and after[1] is None
+    assert math.isfinite(chi2)
 
 
 # ---------------------------------------------------------------------------

@@ -36,9 +36,11 @@ def test_pbuf_lcdm_limit_is_checked():
 
 
 def test_h_ratios_detects_a_wrong_kernel(monkeypatch):
+    from pbufjax.analysis import integrity as implementation
+
     p = build_params("lcdm")
-    real = integrity.compiled_hubble
-    monkeypatch.setattr(integrity, "compiled_hubble", lambda z, q: real(z, q) * (1 + 2e-4))
+    real = implementation.compiled_hubble
+    monkeypatch.setattr(implementation, "compiled_hubble", lambda z, q: real(z, q) * (1 + 2e-4))
     assert verify_h_ratios(p) is False
     assert verify_h_ratios(p, tolerance=1e-3) is True  # the tolerance is configurable
 
@@ -65,13 +67,13 @@ def test_covariance_checks(monkeypatch):
     assert info["n"] == 13 and info["symmetric"] and info["positive_definite"] and info["condition_number"] > 1
     # a threshold above the smallest eigenvalue fails
     assert verify_covariance_matrices(["desi_dr2"], min_eigenvalue=1.0) is False
-    from pbufjax import datasets
+    from pbufjax import data
 
     def bad_loader(name, data_dir=None, verify=True):
         return {"observations": np.zeros(2), "covariance": np.array([[1.0, 2.0], [2.0, 1.0]]), "metadata": {}}
 
-    monkeypatch.setattr(datasets, "load_dataset", bad_loader)
-    monkeypatch.setattr(datasets, "resolve_name", lambda n: n)
+    monkeypatch.setattr(data, "load_dataset", bad_loader)
+    monkeypatch.setattr(data, "resolve_name", lambda n: n)
     d = integrity.check_covariance_matrices(["fake"])["fake"]
     assert d["positive_definite"] is False and d["passed"] is False
     with pytest.raises(KeyError):

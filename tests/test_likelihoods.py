@@ -476,3 +476,33 @@ def test_user_chi2_function_has_no_residual_form(monkeypatch):
     assert not lik.has_residuals
     with pytest.raises(NotImplementedError, match="user χ² function"):
         lik.residuals_data(jnp.array([68.0, 0.3]))
+
+
+def test_block_subclass_in_likelihood_functions_keeps_residuals(monkeypatch):
+    calls = []
+
+    class CountingBAO(L.BAOBlock):
+        def predict(self, p, ctx):
+            calls.append(self.name)
+            return super().predict(p, ctx)
+
+    monkeypatch.setitem(L.LIKELIHOOD_FUNCTIONS, ("lcdm", "boss_dr12"), CountingBAO)
+    fn = L.get_likelihood_function("lcdm", "bao_ani")
+    assert fn == CountingBAO.likelihood
+    lik = L.build_likelihood("lcdm", ["boss_dr12"], ["H0", "Om0"])
+    assert lik.has_residuals and lik.missing_residuals == ()
+    theta = jnp.array([68.0, 0.3])
+    w, ok = lik.residuals_data(theta)
+    assert bool(ok) and set(calls) == {"boss_dr12"}  # the registered block evaluates the data
+    assert float(jnp.sum(w * w)) == pytest.approx(float(lik.chi2(theta)), rel=1e-11)
+    chi2_api, _ = fn(L.build_params("lcdm", {"H0": 68.0, "Om0": 0.3}), load_dataset("boss_dr12"))
+    assert float(chi2_api) == pytest.approx(float(lik.chi2(theta)), rel=1e-10)
+
+
+def test_public_traced_methods_match_the_compiled_ones(sn_lik):
+    theta = jnp.array([69.0, 0.32])
+    assert float(sn_lik.chi2_traced(theta)) == pytest.approx(float(sn_lik.chi2(theta)), rel=1e-13)
+    chi2s, preds, derived = sn_lik.evaluate_traced(theta, with_derived=True)
+    assert float(chi2s["union3"]) == pytest.approx(float(sn_lik.chi2(theta)), rel=1e-13)
+    assert "offset" in preds["union3"] and float(derived["z_star"]) > 1000
+    assert sn_lik.blocks[0].name == "union3" and isinstance(sn_lik.blocks[0], L.Block)

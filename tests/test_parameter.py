@@ -163,3 +163,36 @@ def test_derived_params_match_kernels():
     assert p["z_recomb"] == pytest.approx(float(d["z_star"]), rel=1e-12)
     assert p["r_s_drag"] == pytest.approx(float(d["r_drag"]), rel=1e-12)
     assert math.isclose(p["Omh2"], p["Om0"] * (p["H0"] / 100) ** 2)
+
+
+def test_registry_lives_in_cosmology_layer():
+    from pbufjax import cosmology
+    from pbufjax.cosmology import parameters as CP
+
+    assert P.DEFAULTS is CP.DEFAULTS is cosmology.DEFAULTS is pbufjax.DEFAULTS
+    assert P.OPTIMIZABLE_PARAMETERS is CP.OPTIMIZABLE_PARAMETERS is pbufjax.OPTIMIZABLE_PARAMETERS
+    for name in ("build_params", "get_defaults", "validate_params"):
+        assert getattr(P, name) is getattr(CP, name) is getattr(cosmology, name) is getattr(pbufjax, name)
+
+
+def test_check_helpers_are_public():
+    assert P.check_model_name("lcdm") == "lcdm"
+    with pytest.raises(ValueError, match="valid models"):
+        P.check_model_name("no_such_model")
+    assert P.check_number("H0", np.float32(70.0)) == 70.0
+    with pytest.raises(TypeError, match="'H0'"):
+        P.check_number("H0", True)
+    with pytest.raises(ValueError, match="finite"):
+        P.check_number("H0", float("nan"))
+
+
+def test_compiled_caches_are_registered_and_cleared():
+    from pbufjax.cosmology import parameters as CP
+    from pbufjax.runtime import clear_caches, registered_caches
+
+    p = P.build_params("lcdm", {"H0": 69.0})
+    assert CP._E2_CACHE and CP._DERIVED_CACHE
+    assert {"cosmology.parameters.e2_grid", "cosmology.parameters.derived"} <= set(registered_caches())
+    clear_caches()
+    assert not CP._E2_CACHE and not CP._DERIVED_CACHE
+    assert P.build_params("lcdm", {"H0": 69.0}) == p  # rebuilt on first use, same values

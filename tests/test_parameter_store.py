@@ -23,6 +23,7 @@ from pbufjax.parameter_store import (
     effective_optimize_list,
     resolve_store_dir,
 )
+from pbufjax.store import files as store_files
 
 OK = {"convergence_status": "success", "dataset": "cmb", "chi2_improvement": 1.5}
 
@@ -333,7 +334,7 @@ def test_atomic_write_failure_leaves_target(tmp_path, monkeypatch):
         fh.write(data[:5])
         raise OSError("disk full")
 
-    monkeypatch.setattr(ps, "_write_payload", boom)
+    monkeypatch.setattr(store_files, "write_payload", boom)  # the store's fault-injection hook
     with pytest.raises(OSError, match="disk full"):
         ps.atomic_write_json(target, {"a": 2})
     assert json.loads(target.read_text()) == {"a": 1}
@@ -434,6 +435,7 @@ KILLED_WRITER = textwrap.dedent(
     """
     import os, sys, time
     from pbufjax import parameter_store as ps
+    from pbufjax.store import files
     store_dir, marker, stage = sys.argv[1], sys.argv[2], sys.argv[3]
 
     def park():
@@ -443,11 +445,11 @@ KILLED_WRITER = textwrap.dedent(
     if stage == "payload":          # half of the bytes are in the temporary file
         def slow(fh, data):
             fh.write(data[: len(data) // 2]); fh.flush(); os.fsync(fh.fileno()); park()
-        ps._write_payload = slow
+        files.write_payload = slow
     elif stage == "replace":        # the temporary file is complete but not yet in place
-        ps._before_replace = lambda tmp, target: park()
+        files.before_replace = lambda tmp, target: park()
     elif stage == "between":        # the history is replaced, the model file is not yet
-        ps._before_replace = lambda tmp, target: park() if target.name.endswith("_defaults.json") else None
+        files.before_replace = lambda tmp, target: park() if target.name.endswith("_defaults.json") else None
     store = ps.OptimizedParameterStore(store_dir)
     store.update_model_defaults("lcdm", {"H0": 99.0}, {"convergence_status": "success", "dataset": "killed"})
     """

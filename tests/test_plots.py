@@ -102,6 +102,21 @@ def test_plot_mock_delta_chi2(tmp_path):
     assert any(abs(line.get_xdata()[0] - 2.1) < 1e-12 for line in ax.lines if len(line.get_xdata()) == 2)
 
 
+def test_plots_label_datasets_by_the_names_given_and_take_the_data_folder(monkeypatch):
+    import os
+
+    folder = os.environ.get("PBUFJAX_DATA_DIR")
+    if not folder:
+        pytest.skip("PBUFJAX_DATA_DIR (the release data files) is not set")
+    monkeypatch.delenv("PBUFJAX_DATA_DIR")  # the folder is passed explicitly, not through the environment
+    fig = plots.plot_bao(BEST, ["bao", "boss_dr12"], model="lcdm", data_dir=folder)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "bao (desi_dr2)" in labels and "boss_dr12" in labels
+    fig = plots.plot_sn({"model": "lcdm", "params": {"Om0": 0.356}}, "sn", data_dir=folder)
+    assert "sn (union3)" in fig.axes[0].get_legend_handles_labels()[1]
+    assert fig.axes[0].get_title().startswith("Hubble diagram: sn (union3)")
+
+
 def test_figures_are_returned_without_a_path():
     fig = plots.plot_corner(gaussian_samples(500), ["H0", "Om0"])
     assert len(fig.axes) == 4

@@ -98,3 +98,34 @@ def test_delta_aic_sign_and_types():
     assert delta_bic(5.0, 2.0) == 3.0
     with pytest.raises(TypeError, match="aic1 must be a number"):
         delta_aic("a", 1.0)
+
+
+def test_n_data_points_reads_the_dataset_registry_then_the_data(tmp_path):
+    """N comes from the dataset's registry entry when it states one (no file read), else from
+    the loaded data vector, read from the data folder passed (cached until clear_caches)."""
+    from pbufjax import clear_caches
+    from pbufjax.data import DatasetSpec, register_dataset, unregister_dataset
+
+    calls = []
+
+    def load_toy(data_dir=None, *, verify=True):
+        calls.append(data_dir)
+        return {"name": "toy_stats", "observations": np.array([1.75, 301.8]), "covariance": np.eye(2),
+                "labels": ["R", "l_A"], "observables": ["R", "l_A"], "metadata": {"dataset_type": "cmb"}}
+
+    def must_not_load(data_dir=None, *, verify=True):
+        raise AssertionError("the registry's count should have been used")
+
+    register_dataset(DatasetSpec("toy_stats", "cmb", load_toy))
+    register_dataset(DatasetSpec("toy_counted", "cmb", must_not_load, metadata={"n_points": 7}))
+    try:
+        assert n_data_points(["toy_stats", "toy_counted"], data_dir=tmp_path) == {"toy_stats": 2, "toy_counted": 7}
+        assert calls == [tmp_path]
+        assert compute_dof(["toy_stats"], 1, data_dir=tmp_path) == 1 and calls == [tmp_path]  # cached
+        assert compute_metrics(1.0, 1, ["toy_stats", "toy_counted"], data_dir=tmp_path)["dof"] == 8
+        clear_caches()
+        n_data_points(["toy_stats"], data_dir=tmp_path)
+        assert calls == [tmp_path, tmp_path]
+    finally:
+        unregister_dataset("toy_stats")
+        unregister_dataset("toy_counted")

@@ -32,7 +32,13 @@ __version__ = "0.1.0"
 from .runtime import clock as _clock  # noqa: E402,F401  (records the import time; reads no file)
 from .runtime.caches import clear_caches  # noqa: E402
 from . import constants, cosmology  # noqa: E402,F401
-from .parameter import DEFAULTS, OPTIMIZABLE_PARAMETERS, build_params, get_defaults, validate_params  # noqa: E402,F401
+from .cosmology.parameters import (  # noqa: E402
+    DEFAULTS,
+    OPTIMIZABLE_PARAMETERS,
+    build_params,
+    get_defaults,
+    validate_params,
+)
 
 # Heavier entry points, imported on first use (keeps ``import pbufjax`` and ``pbufjax --help`` light).
 _LAZY = {

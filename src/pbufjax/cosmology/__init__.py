@@ -5,7 +5,9 @@ Public names: :func:`hubble` [km/s/Mpc], :func:`comoving_distance`,
 :func:`luminosity_distance`, :func:`hubble_distance_z`,
 :func:`volume_averaged_distance` [Mpc], :func:`distance_modulus`,
 :func:`sound_horizon` [Mpc], :func:`derived` (z*, r*, θ*, D_M(z*), z_d, r_d, R, l_A),
-:func:`z_star_and_drag`, the model registry :data:`MODELS`.
+:func:`z_star_and_drag`, the model registry :data:`MODELS`, and the parameter-dict
+registry of :mod:`.parameters` (:data:`DEFAULTS`, :data:`OPTIMIZABLE_PARAMETERS`,
+:func:`build_params`, :func:`get_defaults`, :func:`validate_params`, bounds).
 """
 from .background import (  # noqa: F401
     angular_diameter_distance,
@@ -22,4 +24,22 @@ from .background import (  # noqa: F401
 )
 from .cmb import DERIVED_KEYS, cmb_distance_priors, derived  # noqa: F401
 from .models import MODELS, Model, densities, e2, get_model, register_model  # noqa: F401
+from .parameters import (  # noqa: F401
+    DEFAULTS,
+    DERIVED_PARAMS,
+    METADATA_KEYS,
+    OPTIMIZABLE_PARAMETERS,
+    STATIC_PARAMS,
+    available_models,
+    build_params,
+    derived_params,
+    get_bounds,
+    get_defaults,
+    get_optimization_bounds,
+    log_space_params,
+    model_for,
+    optimizable_parameters,
+    validate_free_params,
+    validate_params,
+)
 from .recombination import DEFAULT_METHOD, RECOMBINATION_METHODS, z_star_and_drag  # noqa: F401

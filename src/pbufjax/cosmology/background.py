@@ -41,6 +41,7 @@ import numpy as np
 from numpy.polynomial import legendre
 
 from .. import constants
+from ..runtime.caches import register_cache
 from .models import densities, e2_zp1
 
 #: Panel edges in u of the quadrature, graded towards u = 0, where the integrand's
@@ -172,6 +173,9 @@ def static_rule(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         the weights of :math:`\\int_{u_i}^1` and, last, of :math:`\\int_0^1`.
     """
     return _static_rule_cached(np.ascontiguousarray(u, dtype=np.float64).tobytes())
+
+
+register_cache("cosmology.background.static_rule", _static_rule_cached.cache_clear)
 
 
 def _u_flat(z):

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constants
+from ..runtime.caches import register_cache
 from .background import STATIC_MAX, recombination_integrals, transverse_from_radial
 from .models import densities
 from .recombination import r_drag_aubourg, z_star_and_drag
@@ -85,6 +86,7 @@ def cmb_distance_priors(p: Mapping):
 
 
 _NUMERIC_CACHE: dict = {}
+register_cache("cosmology.cmb.derived_jit", _NUMERIC_CACHE.clear)
 
 
 def derived_jit(p: Mapping) -> dict:

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constants
+from ..runtime.caches import register_cache
 from .models import densities, e2_zp1
 
 #: The two values of 1+z where the model's H(z) is matched to a ΛCDM-like law.
@@ -140,3 +141,11 @@ def z_star_and_drag(p: Mapping):
     coef = _coefficients(("z_star", "z_drag"))
     zp1 = jnp.exp(_poly(x, cal["powers"], coef)) * s
     return zp1[0] - 1.0, zp1[1] - 1.0
+
+
+def _clear() -> None:
+    for fn in (calibration, _selector, _coefficients):
+        fn.cache_clear()
+
+
+register_cache("cosmology.recomb_fit", _clear)

@@ -73,5 +73,13 @@ def free_log_jacobian(z):
     return jnp.sum(jax.nn.log_sigmoid(z) + jax.nn.log_sigmoid(-z))
 
 
+def unit_bounds(bounds, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper unit-box bounds from a solver's ``bounds`` (``[(lo, hi)] * n``; None: the unit box)."""
+    if bounds is None:
+        return np.zeros(n), np.ones(n)
+    b = np.asarray(bounds, float).reshape(n, 2)
+    return b[:, 0], b[:, 1]
+
+
 __all__ = ["free_log_jacobian", "free_to_unit", "from_free", "from_t", "from_unit", "to_free", "to_t", "to_unit",
-           "unit_to_free"]
+           "unit_bounds", "unit_to_free"]

@@ -1,0 +1,136 @@
+"""``pbufjax data list | info NAME | fetch NAME | verify [NAME ...]``: the dataset registry and its files.
+
+Every command reads the dataset registry (:func:`pbufjax.data.dataset_specs`) and the
+release-file registry; ``--data-dir`` is passed to them explicitly (searched first, then
+``$PBUFJAX_DATA_DIR``, then the user cache).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import args as A
+from .output import EXIT_NOT_CONVERGED, EXIT_OK, dumps, emit, fmt, format_table, message
+
+
+def register(sub) -> None:
+    """Add ``data`` and its actions to the top-level subparsers."""
+    pdata = sub.add_parser("data", help="list, describe, fetch and verify the release data files",
+                           description="Release data files: where each is, hash checks, downloads.")
+    dsub = pdata.add_subparsers(dest="data_command", metavar="ACTION", parser_class=A.Parser)
+    dsub.required = True
+    p = dsub.add_parser("list", help="every dataset, its aliases and whether its files are present")
+    A.add_general(p, store=False)
+    p.set_defaults(handler=cmd_data_list)
+    p = dsub.add_parser("info", help="metadata, file locations and the fetch command of one dataset")
+    p.add_argument("name", metavar="NAME", help="dataset name or alias")
+    A.add_general(p, store=False)
+    p.set_defaults(handler=cmd_data_info)
+    p = dsub.add_parser("fetch", help="download a dataset's release files and check their sha256 (needs network)")
+    p.add_argument("name", metavar="NAME", help="dataset name or alias")
+    p.add_argument("--force", action="store_true", help="download even when a verified copy exists")
+    A.add_general(p, store=False)
+    p.set_defaults(handler=cmd_data_fetch)
+    p = dsub.add_parser("verify", help="check every present release file against its published sha256")
+    p.add_argument("names", nargs="*", metavar="NAME", help="datasets to check (default: all)")
+    A.add_general(p, store=False)
+    p.set_defaults(handler=cmd_data_verify)
+
+
+def cmd_data_list(args) -> int:
+    """``pbufjax data list``: one row per registered dataset."""
+    from .. import data as datasets
+
+    data_dir = A.data_dir(args)
+    rows, out = [], []
+    for name, spec in datasets.dataset_specs().items():
+        info = datasets.get_dataset_info(name, data_dir)
+        files = info.get("files", {})
+        if not files:
+            where = "embedded"
+        elif info.get("available"):
+            where = f"ok ({len(files)} files)"
+        else:
+            where = f"MISSING {len(info['missing'])} of {len(files)}: {info.get('fetch_command', '')}"
+        rows.append([name, ",".join(spec.aliases) or "-", spec.kind, info.get("n_points"), where])
+        out.append({"name": name, **info})
+    emit(dumps(out) if args.json else format_table(["dataset", "aliases", "type", "points", "files"], rows))
+    return EXIT_OK
+
+
+def cmd_data_info(args) -> int:
+    """``pbufjax data info NAME``: metadata, files and where they were searched."""
+    from .. import data as datasets
+    from ..data import files as datafiles
+
+    data_dir = A.data_dir(args)
+    info = datasets.get_dataset_info(args.name, data_dir)
+    if args.json:
+        emit(dumps(info))
+        return EXIT_OK
+    lines = [f"{key:16s} {fmt(value) if isinstance(value, float) else value}"
+             for key, value in info.items() if key not in ("files", "missing")]
+    files = info.get("files", {})
+    if files:
+        lines.append("files:")
+        lines += [f"  {rel}: {path or 'MISSING'}" for rel, path in files.items()]
+        lines.append("searched: " + ", ".join(str(d) for d in datafiles.search_dirs(data_dir)))
+    else:
+        lines.append("files:           embedded in the package (no download needed)")
+    emit("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_data_fetch(args) -> int:
+    """``pbufjax data fetch NAME``: download (sha256 checked) into ``--data-dir`` or the user cache."""
+    from ..data import catalog
+
+    paths = catalog.fetch(args.name, args.data_dir, force=args.force,
+                                progressbar=sys.stderr.isatty() and not args.quiet)
+    emit(dumps([str(p) for p in paths]) if args.json else "\n".join(f"ok  {p}" for p in paths))
+    return EXIT_OK
+
+
+def _verify_one(rel: str, data_dir) -> dict:
+    from ..data import files as datafiles
+
+    entry = {"file": rel, "path": None, "status": "missing"}
+    try:
+        path = datafiles.resolve(rel, data_dir)
+    except datafiles.DataFileNotFoundError:
+        users = [n for n, fs in datafiles.registry()["datasets"].items() if rel in fs]
+        entry["fetch_command"] = datafiles.fetch_command(users[0]) if users else None
+        return entry
+    entry["path"] = str(path)
+    try:
+        entry["status"] = "ok" if datafiles.verify(rel, path) else "no published hash"
+    except datafiles.DataFileHashError as exc:
+        entry.update(status="HASH MISMATCH", error=message(exc))
+    return entry
+
+
+def cmd_data_verify(args) -> int:
+    """``pbufjax data verify [NAME ...]``: sha256 of every present release file; exit 1 on a mismatch."""
+    from .. import data as datasets
+    from ..data import files as datafiles
+
+    data_dir = A.data_dir(args)
+    rels: list[str] = []
+    for name in args.names or []:
+        try:
+            rels += [r for r in datafiles.dataset_files(datasets.resolve_name(name)) if r not in rels]
+        except KeyError:
+            datasets.resolve_name(name)  # an unknown name is an error; an embedded dataset has no files
+    if not args.names:
+        rels = list(datafiles.release_files())
+    out = [_verify_one(rel, data_dir) for rel in rels]
+    if args.json:
+        emit(dumps(out))
+    else:
+        emit(format_table(["file", "status", "location"],
+                          [[e["file"], e["status"], e["path"] or f"fetch: {e.get('fetch_command')}"] for e in out]))
+        emit("searched: " + ", ".join(str(d) for d in datafiles.search_dirs(data_dir)))
+    return EXIT_NOT_CONVERGED if any(e["status"] == "HASH MISMATCH" for e in out) else EXIT_OK
+
+
+__all__ = ["cmd_data_fetch", "cmd_data_info", "cmd_data_list", "cmd_data_verify", "register"]

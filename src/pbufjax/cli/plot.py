@@ -1,0 +1,86 @@
+"""``pbufjax plot bao | sn | corner | profile | mocks``: figures (PNG/PDF/SVG by the ``--output`` extension).
+
+::
+
+    pbufjax plot bao | sn   --model M --datasets A,B [--fit P1,P2] [--H0 X | --set NAME=X] --output FILE.png
+    pbufjax plot corner SAMPLES.npz | profile PROFILE.json | mocks COMPARISON.json  --output FILE.png
+
+(``--optimize`` and ``--params`` are accepted for ``--fit``.)
+"""
+
+from __future__ import annotations
+
+from . import args as A
+from .output import EXIT_OK, UsageError, read_json, say
+
+
+def register(sub) -> None:
+    """Add ``plot`` and its kinds to the top-level subparsers."""
+    p = sub.add_parser("plot", help="figures: BAO, SN Hubble diagram, corner, profile, mock Δχ²",
+                       description="Draw a figure to --output (PNG/PDF/SVG by extension).")
+    psub = p.add_subparsers(dest="plot_kind", metavar="KIND", parser_class=A.Parser)
+    psub.required = True
+    for kind, text in (("bao", "BAO distances with the model curves and residuals"),
+                       ("sn", "SN Ia Hubble diagram with residuals")):
+        q = psub.add_parser(kind, help=text, description=text + ".")
+        A.add_problem(q, datasets_help="comma-separated datasets or aliases (required)",
+                      free=("--fit", "--optimize", "--params"),
+                      free_help="fit these parameters first (else draw at the given values)")
+        q.add_argument("--output", metavar="FILE", required=True, help="figure file")
+        A.add_general(q, store=False, json_out=False)
+        q.set_defaults(handler=cmd_plot, plot_kind=kind)
+    for kind, what in (("corner", "a sample file (.npz/.nc) from 'pbufjax sample --output'"),
+                       ("profile", "a profile JSON from 'pbufjax profile --output'"),
+                       ("mocks", "a comparison JSON from 'pbufjax mocks --compare --output'")):
+        q = psub.add_parser(kind, help=f"figure from {what}", description=f"Figure from {what}.")
+        q.add_argument("input", metavar="FILE", help=what)
+        q.add_argument("--params", metavar="P1,P2", help="quantities to show (corner)")
+        q.add_argument("--output", metavar="FILE", required=True, help="figure file")
+        A.add_general(q, store=False, data=False, json_out=False)
+        q.set_defaults(handler=cmd_plot, plot_kind=kind)
+
+
+def _model_figure(args, plots) -> None:
+    model = A.check_model(args.model)
+    datasets = A.datasets_arg(args)
+    data_dir = A.data_dir(args)
+    overrides = A.parameter_values(args, model, datasets)
+    free = A.free_params(args)
+    if args.plot_kind == "sn" and len(datasets) != 1:
+        raise UsageError(f"plot sn draws one SN dataset, got {datasets}")
+    if free:
+        from ..analysis import engine
+
+        params = engine.run_fit(model, datasets, overrides=overrides or None, optimization_params=free,
+                                optimizer_config={"covariance_scaling": A.cov_scale(args), "integrity": False},
+                                data_dir=data_dir)
+    else:
+        from ..cosmology import parameters as parameter
+
+        params = parameter.build_params(model, overrides, derived=False)
+    if args.plot_kind == "bao":
+        plots.plot_bao(params, datasets, model=model, path=args.output, data_dir=data_dir)
+    else:
+        plots.plot_sn(params, datasets[0], model=model, path=args.output, data_dir=data_dir)
+
+
+def cmd_plot(args) -> int:
+    """``pbufjax plot KIND``: draw a figure."""
+    from ..analysis import inference_plots, plots
+
+    kind = args.plot_kind
+    if kind in ("bao", "sn"):
+        _model_figure(args, plots)
+    elif kind == "corner":
+        from ..inference.sampling import load_samples
+
+        inference_plots.plot_corner(load_samples(args.input), A.name_list(args.params), path=args.output)
+    elif kind == "profile":
+        inference_plots.plot_profile(read_json(args.input), path=args.output)
+    else:
+        inference_plots.plot_mock_delta_chi2(read_json(args.input), path=args.output)
+    say(f"wrote {args.output}", args)
+    return EXIT_OK
+
+
+__all__ = ["cmd_plot", "register"]

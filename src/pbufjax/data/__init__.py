@@ -1,0 +1,119 @@
+"""The data layer: dataset records (one registry), release files, readers, loaders, validation.
+
+Every dataset is a plain dict with the API reference's shape::
+
+    {
+        "name": "desi_dr2",                 # canonical name
+        "observations": np.ndarray (n,),     # data vector
+        "covariance": np.ndarray (n, n),     # full covariance of the data vector
+        "labels": list[str],                 # one label per data point
+        "metadata": {"n_points", "redshift_range", "survey", "citation", "arxiv",
+                     "dataset_type", "description", "files", ...},
+        # plus type-specific keys (see below)
+    }
+
+``dataset_type`` is one of :data:`DATASET_TYPES`:
+
+* ``cmb``: distance priors; extra key ``observables`` (names of the entries, from
+  ``R, l_A, omega_b, n_s``).
+* ``bao`` and ``bao_ani``: extra keys ``redshifts``, ``quantities`` (one name of
+  :data:`BAO_QUANTITIES` per point) and ``rd_fid`` (fiducial sound horizon per point
+  [Mpc], NaN where unused).
+* ``sn``: extra keys ``z_cmb``, ``z_hel``; for SH0ES-calibrated data also
+  ``is_calibrator`` (bool) and ``ceph_dist`` (Cepheid distance moduli of the calibrator
+  hosts). ``observations`` are distance moduli up to an unknown offset (Union3) or
+  corrected apparent magnitudes :math:`m_B` (Pantheon+).
+
+Every dataset is one :class:`DatasetSpec` in one registry (:func:`register_dataset`,
+:func:`get_dataset_spec`, :func:`dataset_specs`): name, aliases, kind, release files,
+loader, nuisance parameters, metadata and overlaps. The built-in ones
+(:mod:`pbufjax.data.builtin`) and their aliases:
+
+=========================  ======  =====================================================
+name                       type    content
+=========================  ======  =====================================================
+``planck2018_priors``      cmb     :math:`R, \\ell_A, \\omega_b` (arXiv:1808.05724), embedded
+``planck2018_priors_ns``   cmb     the same plus :math:`n_s`, embedded
+``desi_dr2``               bao     DESI DR2, 13 values (arXiv:2503.14738)
+``desi_dr1``               bao     DESI DR1, 12 values (arXiv:2404.03002)
+``boss_dr12``              bao_ani BOSS DR12 consensus, 6 values (arXiv:1607.03155)
+``union3``                 sn      Union3/UNITY1.5, 22 nodes (arXiv:2311.12098)
+``pantheonplus``           sn      Pantheon+ with zHD > 0.01, 1590 SNe (arXiv:2202.04077)
+``pantheonplus_shoes``     sn      Pantheon+ with the 77 SH0ES calibrators, 1657 (arXiv:2112.03863)
+=========================  ======  =====================================================
+
+Aliases: ``cmb`` -> ``planck2018_priors``, ``bao`` -> ``desi_dr2``,
+``bao_ani`` -> ``boss_dr12``, ``sn`` -> ``union3``.
+
+Release files are found by :mod:`pbufjax.data.files` (argument ``data_dir``, then
+``PBUFJAX_DATA_DIR``, then the user cache) and, by default, checked against their
+published sha256.
+
+Modules: :mod:`~pbufjax.data.kinds` (types, BAO quantities, CMB observables),
+:mod:`~pbufjax.data.spec` (DatasetSpec and the registry), :mod:`~pbufjax.data.files`
+(release-file registry, search, sha256, fetch), :mod:`~pbufjax.data.readers` (file formats),
+:mod:`~pbufjax.data.validation`, :mod:`~pbufjax.data.loaders` (the built-in ``load_*``),
+:mod:`~pbufjax.data.builtin` (the built-in specs), :mod:`~pbufjax.data.catalog`
+(``load_dataset``, ``get_dataset_info``, ``fetch`` by name).
+
+Example:
+    >>> from pbufjax.data import load_dataset
+    >>> bao = load_dataset("bao")                    # DESI DR2   # doctest: +SKIP
+    >>> bao["metadata"]["n_points"], bao["quantities"][:2]        # doctest: +SKIP
+    (13, ('DV_over_rs', 'DM_over_rs'))
+"""
+
+from . import builtin as builtin  # registers the built-in specs (reads no file)
+from .catalog import clear_dataset_cache, fetch, get_dataset_info, load_dataset, status
+from .files import DataFileHashError, DataFileNotFoundError
+from .kinds import BAO_QUANTITIES, BAO_QUANTITIES_WITH_RDFID, CMB_OBSERVABLES, DATASET_TYPES
+from .readers import DataFormatError
+from .spec import (
+    ALIASES,
+    DATASET_LOADERS,
+    DatasetSpec,
+    NuisanceParameter,
+    dataset_overlaps,
+    dataset_specs,
+    get_dataset_spec,
+    list_datasets,
+    nuisance_parameters,
+    nuisance_users,
+    overlap_pairs,
+    register_dataset,
+    resolve_name,
+    unregister_dataset,
+)
+from .validation import DatasetValidationError, check_covariance, validate_dataset
+
+__all__ = [
+    "ALIASES",
+    "BAO_QUANTITIES",
+    "BAO_QUANTITIES_WITH_RDFID",
+    "CMB_OBSERVABLES",
+    "DATASET_LOADERS",
+    "DATASET_TYPES",
+    "DataFileHashError",
+    "DataFileNotFoundError",
+    "DataFormatError",
+    "DatasetSpec",
+    "DatasetValidationError",
+    "NuisanceParameter",
+    "check_covariance",
+    "clear_dataset_cache",
+    "dataset_overlaps",
+    "dataset_specs",
+    "fetch",
+    "get_dataset_info",
+    "get_dataset_spec",
+    "list_datasets",
+    "load_dataset",
+    "nuisance_parameters",
+    "nuisance_users",
+    "overlap_pairs",
+    "register_dataset",
+    "resolve_name",
+    "status",
+    "unregister_dataset",
+    "validate_dataset",
+]

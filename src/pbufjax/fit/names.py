@@ -1,0 +1,121 @@
+"""Names a fit is configured with: canonical dataset names, nuisance parameters, bounds checks."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import data as _ds
+
+
+class _NuisanceView(Mapping):
+    """Read-only view of one field of every registered dataset's nuisance parameters."""
+
+    def __init__(self, field: str):
+        self._field = field
+
+    def _table(self) -> dict:
+        specs = _ds.nuisance_parameters(list(_ds.dataset_specs()))
+        return {k: (tuple(p.bounds) if self._field == "bounds" else float(p.default)) for k, p in specs.items()}
+
+    def __getitem__(self, key):
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return repr(self._table())
+
+
+#: Optimization bounds of the nuisance parameters of every registered dataset (a live view of the
+#: dataset registry, :func:`pbufjax.data.nuisance_parameters`; the registry is the one place they are defined).
+NUISANCE_BOUNDS: Mapping[str, tuple[float, float]] = _NuisanceView("bounds")
+#: Default values of the same nuisance parameters (live view of the registry).
+NUISANCE_DEFAULTS: Mapping[str, float] = _NuisanceView("default")
+
+
+def canonical_datasets(datasets_list: Sequence[str] | str) -> tuple[str, ...]:
+    """Dataset names (or aliases, or ``"cmb,bao"``) → canonical names.
+
+    Raises:
+        TypeError: not a list of strings. ValueError: empty or duplicated.
+        KeyError: unknown dataset (the message lists the valid names).
+    """
+    if isinstance(datasets_list, str):
+        datasets_list = [s.strip() for s in datasets_list.split(",") if s.strip()]
+    if not isinstance(datasets_list, (list, tuple)):
+        raise TypeError(f"datasets_list must be a list of dataset names, got {type(datasets_list).__name__}")
+    if not datasets_list:
+        raise ValueError(f"datasets_list is empty; valid datasets: {', '.join(_ds.list_datasets())} "
+                         f"(aliases: {', '.join(_ds.ALIASES)})")
+    names = []
+    for d in datasets_list:
+        if not isinstance(d, str):
+            raise TypeError(f"dataset names must be strings, got {type(d).__name__} ({d!r})")
+        c = _ds.resolve_name(d)
+        if c in names:
+            raise ValueError(f"dataset {d!r} listed twice in datasets_list (after resolving aliases: {c!r})")
+        names.append(c)
+    return tuple(names)
+
+
+def _nuisance_table(datasets: Sequence[str]) -> dict[str, tuple[float, tuple[float, float]]]:
+    """``{name: (default, (lower, upper))}`` of the nuisance parameters of ``datasets``."""
+    return {k: (float(p.default), tuple(p.bounds)) for k, p in _ds.nuisance_parameters(list(datasets)).items()}
+
+
+def nuisance_for(datasets: Sequence[str]) -> list[str]:
+    """Names of the nuisance parameters (e.g. the SN offset ``M_B``) that ``datasets`` use."""
+    return list(_nuisance_table(datasets))
+
+
+def nuisance_default(name: str, datasets: Sequence[str]) -> float:
+    """Default value of nuisance parameter ``name`` for ``datasets``."""
+    return _nuisance_table(datasets)[name][0]
+
+
+def nuisance_bounds(name: str, datasets: Sequence[str] = ()) -> tuple[float, float]:
+    """Optimization bounds of nuisance parameter ``name`` (KeyError if it is not one)."""
+    table = _nuisance_table(datasets)
+    return tuple(table[name][1]) if name in table else NUISANCE_BOUNDS[name]
+
+
+def model_numeric_params(model: str) -> list[str]:
+    """The model's numeric, non-derived, non-static parameters (those a fit vector can hold)."""
+    from ..cosmology.parameters import DERIVED_PARAMS, STATIC_PARAMS, get_defaults
+
+    d = get_defaults(model)
+    return [k for k, v in d.items() if k not in STATIC_PARAMS and k not in DERIVED_PARAMS
+            and isinstance(v, numbers.Real) and not isinstance(v, bool)]
+
+
+def check_bound_pair(name: str, b: Any) -> tuple[float, float]:
+    """``(lower, upper)`` of parameter ``name``, checked.
+
+    Raises:
+        TypeError: not a pair of numbers. ValueError: not finite, reversed or empty.
+    """
+    if not isinstance(b, (list, tuple, np.ndarray)) or len(b) != 2:
+        raise TypeError(f"bounds of {name!r} must be a (lower, upper) pair, got {b!r}")
+    lo, hi = b
+    for v in (lo, hi):
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.generic)):
+            raise TypeError(f"bounds of {name!r} must be numbers, got {b!r}")
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"bounds of {name!r} must be finite, got ({lo}, {hi})")
+    if not lo < hi:
+        raise ValueError(f"bounds of {name!r} are reversed or empty: lower {lo} must be < upper {hi}")
+    return lo, hi
+
+
+__all__ = ["NUISANCE_BOUNDS", "NUISANCE_DEFAULTS", "canonical_datasets", "check_bound_pair", "model_numeric_params",
+           "nuisance_bounds", "nuisance_default", "nuisance_for"]

@@ -1,0 +1,65 @@
+"""The Gaussian χ² algebra of every block, done once at build time.
+
+.. math::
+
+    \\chi^2 = r^T C^{-1} r = \\lVert L^{-1} r \\rVert^2,\\qquad C = L L^T .
+
+The Cholesky factor :math:`L`, the whitening matrix :math:`L^{-1}` and the precision
+matrix :math:`P = L^{-T}L^{-1}` are computed host-side once, so an evaluation is one
+matrix-vector product :math:`y = Pr` and its gradient reuses it (a custom JVP rule): no
+factorization, inversion or second product on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..data.validation import check_covariance
+
+
+def factor_covariance(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower Cholesky factor :math:`L` of ``scale*cov`` (validated), the precision matrix and
+    :math:`L^{-1}` (whitening: :math:`\\chi^2 = |L^{-1}r|^2`), host-side, once.
+
+    Raises:
+        DatasetValidationError: ``cov`` is not a finite, symmetric, positive-definite matrix.
+    """
+    chol = check_covariance(np.asarray(cov, dtype=np.float64) * scale)
+    linv = np.tril(np.linalg.solve(chol, np.eye(chol.shape[0])))
+    prec = linv.T @ linv
+    return chol, 0.5 * (prec + prec.T), linv
+
+
+def quadratic_forms(prec: np.ndarray, vec: np.ndarray | None = None) -> Callable:
+    """``f(r) -> (r^T P r, v^T r)`` with one product :math:`Pr` for the value and the derivative.
+
+    The JVP rule :math:`d(r^TPr) = 2(Pr)^T dr` reuses :math:`Pr` (P symmetric), so
+    reverse mode needs no second product with P; forward mode and higher derivatives
+    work too (``jax.hessian``).
+    """
+    p = jnp.asarray(prec)
+    v = jnp.zeros(prec.shape[0]) if vec is None else jnp.asarray(vec)
+
+    @jax.custom_jvp
+    def forms(r):
+        return jnp.dot(r, p @ r), jnp.dot(v, r)
+
+    @forms.defjvp
+    def _forms_jvp(primals, tangents):
+        (r,), (dr,) = primals, tangents
+        y = p @ r
+        return (jnp.dot(r, y), jnp.dot(v, r)), (2.0 * jnp.dot(y, dr), jnp.dot(v, dr))
+
+    return forms
+
+
+def finite_or_inf(x):
+    """``x`` where finite, else :math:`+\\infty` (a χ² is never NaN)."""
+    return jnp.where(jnp.isfinite(x), x, jnp.inf)
+
+
+__all__ = ["factor_covariance", "finite_or_inf", "quadratic_forms"]
