@@ -524,15 +524,12 @@ class FakeEngine:
 
 @pytest.fixture
 def fake_engine(monkeypatch):
-    import types
 
-    import pbufjax
 
     fake = FakeEngine()
-    module = types.ModuleType("pbufjax.engine")
-    module.run_fit = fake.run_fit
-    monkeypatch.setitem(sys.modules, "pbufjax.engine", module)
-    monkeypatch.setattr(pbufjax, "engine", module, raising=False)
+    from pbufjax.analysis import engine
+
+    monkeypatch.setattr(engine, "run_fit", fake.run_fit)
     return fake
 
 
@@ -787,7 +784,7 @@ def test_non_editable_install_fits_without_data_dir(tmp_path):
 
 def test_data_fetch_and_fit_fetch_call_the_registry(run, monkeypatch, tmp_path):
     """No network: the registry's fetch is replaced; the commands call it with the right names."""
-    from pbufjax import data_registry
+    from pbufjax.data import catalog
 
     calls = []
 
@@ -795,7 +792,7 @@ def test_data_fetch_and_fit_fetch_call_the_registry(run, monkeypatch, tmp_path):
         calls.append((name, data_dir, force))
         return [tmp_path / "x.txt"]
 
-    monkeypatch.setattr(data_registry, "fetch", fake_fetch)
+    monkeypatch.setattr(catalog, "fetch", fake_fetch)
     code, out, _ = run("data", "fetch", "bao", "--force")
     assert code == 0 and calls == [("bao", None, True)] and "x.txt" in out
     monkeypatch.setenv("PBUFJAX_CACHE_DIR", str(tmp_path / "empty_cache"))

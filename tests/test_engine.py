@@ -199,7 +199,9 @@ def test_covariance_scaling_reaches_the_likelihood(monkeypatch):
         seen.update(model=model, scale=covariance_scaling, free=list(free), data_dir=data_dir)
         raise Stop
 
-    monkeypatch.setattr(optimizer, "get_problem", fake_get_problem)
+    from pbufjax import fit
+
+    monkeypatch.setattr(fit, "get_problem", fake_get_problem)
     with pytest.raises(Stop):
         run_fit("lcdm", ["bao"], optimizer_config={"covariance_scaling": 1.2}, optimization_params=["H0"])
     assert seen == {"model": "lcdm", "scale": 1.2, "free": ["H0"], "data_dir": None}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import types
 
 import pytest
 
@@ -39,7 +38,6 @@ def run(monkeypatch, tmp_path, capsys):
 @pytest.fixture
 def fake_engine(monkeypatch):
     """A stand-in engine that records its calls (and the environment it ran in)."""
-    import pbufjax
     from pbufjax.parameter import get_defaults
 
     calls = []
@@ -53,10 +51,9 @@ def fake_engine(monkeypatch):
                 "results": {d: {"chi2": 1.0} for d in datasets_list}, "metrics": {"total_chi2": 1.0},
                 "optimization": {"convergence_status": "success", "chi2_improvement": 0.0}}
 
-    module = types.ModuleType("pbufjax.engine")
-    module.run_fit = run_fit
-    monkeypatch.setitem(sys.modules, "pbufjax.engine", module)
-    monkeypatch.setattr(pbufjax, "engine", module, raising=False)
+    from pbufjax.analysis import engine
+
+    monkeypatch.setattr(engine, "run_fit", run_fit)
     return calls
 
 
