@@ -32,6 +32,7 @@ _LIKELIHOOD_CACHE: dict = {}
 _COMPILED_CACHE: dict = {}
 _PROBLEM_CACHE: dict = {}
 _PROBLEM_CACHE_SIZE = 256
+_FOLDERS: dict = {}
 
 
 def clear_cache() -> None:
@@ -39,6 +40,7 @@ def clear_cache() -> None:
     _LIKELIHOOD_CACHE.clear()
     _COMPILED_CACHE.clear()
     _PROBLEM_CACHE.clear()
+    _FOLDERS.clear()
 
 
 register_cache("fit.problems", clear_cache)
@@ -58,11 +60,23 @@ def hashable_config(obj):
 
 
 def data_folders(data_dir=None) -> tuple[str, ...]:
-    """The resolved folders searched for release files (:func:`pbufjax.data_registry.search_dirs`):
-    the part of a cache key that says which data a likelihood was built from."""
-    from ..data.files import search_dirs
+    """The resolved folders searched for release files (:func:`pbufjax.data.files.search_dirs`):
+    the part of a cache key that says which data a likelihood was built from.
 
-    return tuple(dict.fromkeys(str(p.resolve()) for p in search_dirs(data_dir)))
+    Memoized on what the search depends on (``data_dir`` and the two environment settings):
+    resolving the folders costs ≈ 0.3 ms, a fifth of a warm fit. The files inside them are
+    checked by the dataset cache itself (path, size and modification time).
+    """
+    import os
+
+    from ..data.files import ENV_CACHE_DIR, ENV_DATA_DIR, search_dirs
+
+    key = (None if data_dir is None else str(data_dir), os.environ.get(ENV_DATA_DIR), os.environ.get(ENV_CACHE_DIR),
+           os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME"))
+    hit = _FOLDERS.get(key)
+    if hit is None:
+        hit = _FOLDERS[key] = tuple(dict.fromkeys(str(p.resolve()) for p in search_dirs(data_dir)))
+    return hit
 
 
 def stored_program_key(model: str, lik, ckey) -> list | None:

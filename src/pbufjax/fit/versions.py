@@ -9,7 +9,7 @@ from ..runtime import register_cache
 _VERSIONS: dict[str, str] = {}
 
 #: Libraries recorded in every fit's provenance (solver libraries are added when present).
-_LIBRARIES = ("jax", "optax", "scipy", "numpy", "equinox", "optimistix")
+_LIBRARIES = ("jax", "optax", "scipy", "numpy", "optimistix")
 
 
 def library_versions() -> dict[str, str]:
