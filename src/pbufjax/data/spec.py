@@ -240,6 +240,26 @@ def dataset_specs() -> dict[str, DatasetSpec]:
     return dict(_SPECS)
 
 
+def dataset_table() -> str:
+    """The registry as a Markdown table (the documentation's dataset table is this output).
+
+    Columns: name, aliases, kind, number of release files (``embedded``: shipped inside the
+    package), nuisance parameters, overlapping datasets.
+    """
+    from .files import dataset_files
+
+    rows = ["| dataset | aliases | kind | release files | nuisance | overlaps |", "|---|---|---|---|---|---|"]
+    for name, spec in _SPECS.items():
+        try:
+            n = len(spec.release_files) if spec.release_files is not None else len(dataset_files(name))
+        except KeyError:
+            n = 0
+        files = "embedded" if not n else str(n)
+        rows.append(f"| `{name}` | {', '.join(spec.aliases) or '—'} | {spec.kind or '?'} | {files} | "
+                    f"{', '.join(p.name for p in spec.nuisance) or '—'} | {', '.join(sorted(spec.overlaps)) or '—'} |")
+    return "\n".join(rows)
+
+
 def list_datasets() -> list[str]:
     """Canonical names of the registered datasets."""
     return list(_SPECS)
@@ -375,6 +395,7 @@ __all__ = [
     "call_loader",
     "dataset_overlaps",
     "dataset_specs",
+    "dataset_table",
     "get_dataset_spec",
     "list_datasets",
     "nuisance_parameters",

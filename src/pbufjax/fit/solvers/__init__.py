@@ -22,8 +22,9 @@ from .spec import (
     register_optimizer,
     register_solver,
     solver_names,
+    solver_table,
     unregister_solver,
 )
 
 __all__ = ["OPTIMIZERS", "OptimizerTable", "SolverSpec", "batch_solvers", "get_optimizer", "get_solver",
-           "register_optimizer", "register_solver", "solver_names", "unregister_solver"]
+           "register_optimizer", "register_solver", "solver_names", "solver_table", "unregister_solver"]

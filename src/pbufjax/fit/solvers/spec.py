@@ -186,6 +186,19 @@ def batch_solvers() -> dict[str, SolverSpec]:
     return {k: s for k, s in _REGISTRY.items() if s.batch is not None}
 
 
+def solver_table() -> str:
+    """The registry as a Markdown table (the documentation's optimizer table is this output).
+
+    Columns: name, library, compiled (pure JAX), batch form, tolerance option, options.
+    """
+    rows = ["| solver | library | pure JAX | batch | tolerance option | options |", "|---|---|---|---|---|---|"]
+    for name, spec in _REGISTRY.items():
+        opts = "any" if spec.options is None else ", ".join(sorted(spec.options)) or "none"
+        rows.append(f"| `{name}` | {spec.library} | {'yes' if spec.pure_jax else 'no'} | "
+                    f"{'yes' if spec.batch is not None else 'no'} | {spec.tolerance_option or '—'} | {opts} |")
+    return "\n".join(rows)
+
+
 class OptimizerTable(MutableMapping):
     """``name -> host function`` view of the registry (the API reference's ``OPTIMIZERS``).
 
@@ -242,4 +255,4 @@ def get_optimizer(method: str) -> Callable:
 
 
 __all__ = ["OPTIMIZERS", "OptimizerTable", "SolverSpec", "batch_solvers", "get_optimizer", "get_solver",
-           "register_optimizer", "register_solver", "solver_names", "unregister_solver"]
+           "register_optimizer", "register_solver", "solver_names", "solver_table", "unregister_solver"]
