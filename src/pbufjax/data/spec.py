@@ -240,18 +240,39 @@ def dataset_specs() -> dict[str, DatasetSpec]:
     return dict(_SPECS)
 
 
+class LiveMapping(Mapping):
+    """A read-only mapping recomputed from the registry at every access (``table()`` builds it).
+
+    For derived tables that must follow datasets registered later, e.g.
+    ``pbufjax.likelihoods.NUISANCE_PARAMETERS`` and ``pbufjax.optimizer.NUISANCE_BOUNDS``.
+    """
+
+    def __init__(self, table: Callable[[], dict]):
+        self._table = table
+
+    def __getitem__(self, key):
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return repr(self._table())
+
+
 def dataset_table() -> str:
     """The registry as a Markdown table (the documentation's dataset table is this output).
 
     Columns: name, aliases, kind, number of release files (``embedded``: shipped inside the
     package), nuisance parameters, overlapping datasets.
     """
-    from .files import dataset_files
-
     rows = ["| dataset | aliases | kind | release files | nuisance | overlaps |", "|---|---|---|---|---|---|"]
     for name, spec in _SPECS.items():
         try:
-            n = len(spec.release_files) if spec.release_files is not None else len(dataset_files(name))
+            n = len(spec.release_files) if spec.release_files is not None else len(_files.dataset_files(name))
         except KeyError:
             n = 0
         files = "embedded" if not n else str(n)
@@ -388,6 +409,7 @@ DATASET_LOADERS: MutableMapping[str, Callable[..., dict]] = _LoaderView()
 
 __all__ = [
     "ALIASES",
+    "LiveMapping",
     "DATASET_LOADERS",
     "METADATA_KEYS",
     "DatasetSpec",

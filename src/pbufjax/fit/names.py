@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,34 +12,13 @@ import numpy as np
 from .. import data as _ds
 
 
-class _NuisanceView(Mapping):
-    """Read-only view of one field of every registered dataset's nuisance parameters."""
-
-    def __init__(self, field: str):
-        self._field = field
-
-    def _table(self) -> dict:
-        specs = _ds.nuisance_parameters(list(_ds.dataset_specs()))
-        return {k: (tuple(p.bounds) if self._field == "bounds" else float(p.default)) for k, p in specs.items()}
-
-    def __getitem__(self, key):
-        return self._table()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._table())
-
-    def __len__(self) -> int:
-        return len(self._table())
-
-    def __repr__(self) -> str:
-        return repr(self._table())
-
-
 #: Optimization bounds of the nuisance parameters of every registered dataset (a live view of the
 #: dataset registry, :func:`pbufjax.data.nuisance_parameters`; the registry is the one place they are defined).
-NUISANCE_BOUNDS: Mapping[str, tuple[float, float]] = _NuisanceView("bounds")
+NUISANCE_BOUNDS: Mapping[str, tuple[float, float]] = _ds.LiveMapping(
+    lambda: {k: tuple(p.bounds) for k, p in _ds.nuisance_parameters().items()})
 #: Default values of the same nuisance parameters (live view of the registry).
-NUISANCE_DEFAULTS: Mapping[str, float] = _NuisanceView("default")
+NUISANCE_DEFAULTS: Mapping[str, float] = _ds.LiveMapping(
+    lambda: {k: float(p.default) for k, p in _ds.nuisance_parameters().items()})
 
 
 def canonical_datasets(datasets_list: Sequence[str] | str) -> tuple[str, ...]:

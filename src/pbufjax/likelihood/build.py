@@ -12,43 +12,22 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..data.catalog import load_dataset
-from ..data.spec import dataset_specs, list_datasets, nuisance_parameters, nuisance_users, resolve_name
+from ..data.spec import LiveMapping, dataset_specs, list_datasets, nuisance_parameters, nuisance_users, resolve_name
 from ..cosmology.parameters import DERIVED_PARAMS, STATIC_PARAMS, build_params, get_defaults
 from .functions import block_for
 from .joint import Likelihood
 
 
-class _NuisanceView(Mapping):
-    """name -> (datasets that use it, description), read live from the dataset specs."""
-
-    def _table(self) -> dict:
-        out: dict[str, tuple[tuple[str, ...], str]] = {}
-        for p in nuisance_parameters().values():
-            out[p.name] = (tuple(nuisance_users(p.name)), p.description)
-        return out
-
-    def __getitem__(self, key):
-        return self._table()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._table())
-
-    def __len__(self) -> int:
-        return len(self._table())
-
-    def __repr__(self) -> str:
-        return repr(self._table())
-
-
 #: Nuisance parameters: name -> (datasets that use it, description) — a view of the dataset
 #: specs (:func:`pbufjax.data.nuisance_parameters` has their defaults and bounds).
-NUISANCE_PARAMETERS: Mapping[str, tuple[tuple[str, ...], str]] = _NuisanceView()
+NUISANCE_PARAMETERS: Mapping[str, tuple[tuple[str, ...], str]] = LiveMapping(
+    lambda: {p.name: (tuple(nuisance_users(p.name)), p.description) for p in nuisance_parameters().values()})
 
 
 def _model_parameters(model: str) -> list[str]:
