@@ -6,13 +6,15 @@ benchmark fits (``benchmarks/results/solvers.json``: ΛCDM desi_dr2+union3 with 
 PBUF cmb+bao+sn with H0, Ωm, Obh2, k_sat, α free; one jitted fit and a vmapped batch of 256
 random starts; optimistix in the sigmoid coordinates, rtol = atol = 1e-8, 256 steps):
 
-* ``optx.GaussNewton`` is as fast (0.7× the time of this kernel's Gauss-Newton) but undamped
-  and unbounded: it diverged from 62 of 256 ΛCDM starts and from the PBUF start itself
-  (status failed after 2 steps, χ² 4.6e5 instead of 39.08);
-* ``optx.LevenbergMarquardt`` converges on ΛCDM but takes 4× (single) to 42× (batch) the
-  time, and stops at its step limit on PBUF;
-* ``optx.BFGS`` is within 1.2× on speed but stops at its step limit on PBUF (single fit, and
-  189 of 256 batch starts) and misses the best χ² from 6 of 256 ΛCDM starts.
+Figures of a run on an idle 2-core CPU (2026-12-01; a first run at load 8 gave the same verdict):
+
+* ``optx.GaussNewton`` takes 1.37× (single fit) and 1.61× (batch) the time of this kernel's
+  Gauss-Newton on ΛCDM, and being undamped and unbounded it diverged from 62 of 256 ΛCDM
+  starts and from the PBUF start itself (failed, χ² 4.6e5 above the minimum 39.08);
+* ``optx.LevenbergMarquardt`` converges on ΛCDM but takes 3.1× (single) to 23× (batch) the
+  time, and stops at its step limit on PBUF (9.9× the time);
+* ``optx.BFGS`` takes 1.55× (single) to 5.7× (batch) on ΛCDM, misses the best χ² from 6 of
+  256 ΛCDM starts and stops at its step limit on PBUF (189 of 256 batch starts).
 
 None is within 1.3× while converging as this kernel does (every start of both fits), so the
 hand-written kernel stays the ``newton`` / ``gauss_newton`` solver.
