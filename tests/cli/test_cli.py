@@ -15,7 +15,7 @@ from pbufjax import cli
 from pbufjax import config as cfgmod
 from pbufjax.parameter_store import OptimizedParameterStore
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 DATA_DIR = Path(os.environ.get("PBUFJAX_DATA_DIR") or SHARED_DATA)
 HAVE_DATA = (DATA_DIR / "bao" / "desi_dr2" / "desi_gaussian_bao_ALL_GCcomb_mean.txt").is_file()
 needs_data = pytest.mark.skipif(not HAVE_DATA, reason="release data (PBUFJAX_DATA_DIR) not available")
@@ -134,7 +134,7 @@ def test_merge_settings_precedence():
 
 
 def test_example_configs_are_valid():
-    folder = Path(__file__).resolve().parents[1] / "documents" / "examples"
+    folder = Path(__file__).resolve().parents[2] / "documents" / "examples"
     files = sorted(folder.glob("*.json"))
     assert files, "documents/examples holds example configurations"
     for f in files:
@@ -672,7 +672,7 @@ def _build_isolated_install(tmp_path: Path) -> Path:
     pytest.importorskip("wheel", reason="building the wheel offline needs the 'wheel' package")
     import sysconfig
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     src = tmp_path / "project"
     src.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
