@@ -95,7 +95,8 @@ def test_run_integrity_suite(caplog):
         r = run_integrity_suite(p, ["cmb", "desi_dr2", "boss_dr12"])
     assert r["passed"] is True
     assert r["h_ratios"]["passed"] and r["recombination"]["passed"]
-    assert set(r["covariance"]) == {"planck2018_priors", "desi_dr2", "boss_dr12"}
+    assert set(r["covariance"]) == {"cmb", "desi_dr2", "boss_dr12"}  # keyed by the names passed
+    assert r["covariance"]["cmb"]["dataset"] == "planck2018_priors"
     assert r["overlaps"] and r["warnings"] == r["overlaps"]
     assert "overlap" in caplog.text
     assert r["config"]["h_ratios"]["tolerance"] == 1e-4

@@ -458,7 +458,7 @@ def test_main_restores_environment_and_logging(run, tmp_path):
 def test_integrity_command(run):
     code, out, err = run("integrity", "--model", "pbuf", "--datasets", "cmb,bao,bao_ani")
     assert code == 0, err
-    assert "H(z) vs closed form" in out and "covariance desi_dr2" in out and "overall: pass" in out
+    assert "H(z) vs closed form" in out and "covariance bao (desi_dr2)" in out and "overall: pass" in out
     assert "overlap" in out  # DESI DR2 + BOSS DR12 is flagged
     code, out, _ = run("integrity", "--json", "--datasets", "cmb")
     assert code == 0 and json.loads(out)["passed"] is True

@@ -267,7 +267,10 @@ def verify_recombination(params: Mapping[str, Any], reference: float = 1089.80, 
 
 def check_covariance_matrices(datasets: Iterable[str] | str, min_eigenvalue: float = 1e-10, *,
                               data_dir: str | os.PathLike | None = None) -> dict[str, dict]:
-    """Per dataset (canonical name): size, symmetry, finiteness, smallest eigenvalue, condition number.
+    """Per dataset: size, symmetry, finiteness, smallest eigenvalue, condition number.
+
+    Keyed by the names the caller passed (an alias stays an alias); each entry records the
+    canonical name under ``"dataset"``.
 
     Args:
         datasets: dataset names or aliases (a comma-separated string too).
@@ -297,7 +300,8 @@ def check_covariance_matrices(datasets: Iterable[str] | str, min_eigenvalue: flo
         else:
             info["positive_definite"] = False
         info["passed"] = bool(square and finite and sym and info.get("min_eigenvalue", -1.0) > min_eigenvalue)
-        out[_data.resolve_name(name)] = info
+        info["dataset"] = _data.resolve_name(name)
+        out[name] = info
     return out
 
 

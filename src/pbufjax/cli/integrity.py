@@ -64,7 +64,9 @@ def integrity_text(report: Mapping[str, Any]) -> str:
     cov = report.get("covariance")
     for name, info in (cov.items() if isinstance(cov, Mapping) else ()):
         if isinstance(info, Mapping):
-            rows.append([f"covariance {name}", _ok(info.get("passed")),
+            canonical = info.get("dataset", name)
+            label = name if canonical == name else f"{name} ({canonical})"
+            rows.append([f"covariance {label}", _ok(info.get("passed")),
                          (f"n = {info.get('n')}, min eigenvalue {fmt(info.get('min_eigenvalue'))}, "
                           f"condition number {fmt(info.get('condition_number'))}")])
     known = {"h_ratios", "recombination", "covariance", "overlaps", "warnings", "passed", "config"}
