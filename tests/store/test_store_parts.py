@@ -113,3 +113,22 @@ def test_divergence():
     assert set(report) == set(consistency.SHARED_PARAMETERS)
     assert report["H0"]["consistent"] is False and report["Om0"]["consistent"] is True
     assert report["Obh2"]["values"] == {}
+
+
+def test_an_update_keeps_the_files_mode(tmp_path):
+    """A store file made private (chmod 600) stays private when the store rewrites it."""
+    import os
+    import stat
+
+    from pbufjax.store import OptimizedParameterStore
+
+    store = OptimizedParameterStore(tmp_path)
+    store.update_model_defaults("lcdm", {"H0": 68.0}, {"source": "test"})
+    files = [p for p in tmp_path.iterdir() if p.suffix == ".json"]
+    assert files
+    for p in files:
+        os.chmod(p, 0o600)
+    store.update_model_defaults("lcdm", {"H0": 68.5}, {"source": "test"})
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
+    assert store.get_model_defaults("lcdm")["H0"] == 68.5

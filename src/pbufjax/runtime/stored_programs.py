@@ -24,6 +24,10 @@ from. Its file name is a SHA-256 over
   (:class:`pbufjax.fit.FitProblem` builds it);
 * the shapes and dtypes of the arguments.
 
+An entry is verified before use and at its first call, and discarded and rebuilt when
+anything is off (its format: :mod:`pbufjax.runtime.program_store`): a stored program is
+never the only, unchecked place a data value comes from.
+
 Fit problems that involve code outside the package (a model registered by the user, a
 user χ² function for a dataset) are never stored. The cache is used whenever the
 compilation cache is enabled (``PBUFJAX_NO_COMPILE_CACHE=1`` turns both off); delete the
@@ -36,14 +40,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import clock, compile_cache
+from . import clock, compile_cache, program_store
 from .caches import register_cache
 
 logger = logging.getLogger(__name__)
@@ -145,21 +148,6 @@ def _specs(args) -> list:
     return [jax.ShapeDtypeStruct(np.shape(a), a.dtype if hasattr(a, "dtype") else np.result_type(a)) for a in args]
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 class StoredJit:
     """``jax.jit(fn)``, except that the traced program is stored and reused across processes.
 
@@ -188,43 +176,81 @@ class StoredJit:
         return self._call(*args)
 
     def _build(self, args) -> Callable:
-        import jax
-
         folder = directory() if self.key is not None else None
         if folder is None:
             return self._plain()
         try:
             specs = _specs(args)
-            name = hashlib.sha256(json.dumps([code_fingerprint(), self.key, [(list(s.shape), str(s.dtype))
-                                                                              for s in specs]],
-                                             sort_keys=True, default=str).encode()).hexdigest()
+            key_text = json.dumps([code_fingerprint(), self.key, [(list(s.shape), str(s.dtype)) for s in specs]],
+                                  sort_keys=True, default=str)
+            name = hashlib.sha256(key_text.encode()).hexdigest()
+            key_sha = hashlib.sha256(("inputs:" + key_text).encode()).hexdigest()
             if not code_is_current():
                 logger.debug("package files changed since import: stored programs off")
                 return self._plain()
-            path = folder / f"{name}.jaxexp"
-            meta_path = folder / f"{name}.json"
-            from jax import export
-
-            if path.exists() and (self._meta_fn is None or meta_path.exists()):
-                exp = export.deserialize(bytearray(path.read_bytes()))
-                if self._meta_fn is not None:
-                    self.meta = json.loads(meta_path.read_text())
-                self.source = "stored"
-            else:
-                exp = export.export(jax.jit(self.fn))(*specs)
-                if self._meta_fn is not None:
-                    self.meta = self._meta_fn()
-                self.source = "exported"
-                if not code_is_current():
-                    logger.debug("package files changed since import: program not stored")
-                else:
-                    if self._meta_fn is not None:
-                        _write_atomic(meta_path, json.dumps(self.meta).encode())
-                    _write_atomic(path, exp.serialize())
-            return jax.jit(exp.call)
+            loaded = self._load(folder, name, key_sha)
+            if loaded is not None:
+                return loaded
+            return self._export(folder, name, key_sha, specs)
         except Exception as exc:  # never let the cache break a fit
             logger.debug("stored program unavailable (%s: %s); tracing instead", type(exc).__name__, exc)
             return self._plain()
+
+    def _load(self, folder: Path, name: str, key_sha: str) -> Callable | None:
+        """The verified stored program, checked again at its first call; None if there is none."""
+        import jax
+        from jax import export
+
+        entry = program_store.read_entry(folder, name, key_sha)
+        if entry is None:
+            return None
+        payload, meta = entry
+        if (self._meta_fn is None) != (meta is None):
+            program_store.warn_once("a damaged entry was discarded and is rebuilt", f"{name}: metadata mismatch")
+            program_store.discard(folder, name)
+            return None
+        try:
+            exp = export.deserialize(bytearray(payload))
+        except Exception as exc:
+            program_store.warn_once("an entry that does not deserialize was discarded and is rebuilt",
+                                    f"{name}: {type(exc).__name__}: {exc}")
+            program_store.discard(folder, name)
+            return None
+        jitted = jax.jit(exp.call)
+        self.meta, self.source = meta, "stored"
+        state = {"checked": False}
+
+        def call(*args):
+            if state["checked"]:
+                return jitted(*args)
+            try:
+                out = jax.block_until_ready(jitted(*args))
+            except Exception as exc:  # a program that fails its first call is not used again
+                program_store.warn_once("an entry that fails its first call was discarded and is rebuilt",
+                                        f"{name}: {type(exc).__name__}: {exc}")
+                program_store.discard(folder, name)
+                self.meta = None
+                self._call = self._export(folder, name, key_sha, _specs(args))
+                return self._call(*args)
+            state["checked"] = True
+            return out
+
+        return call
+
+    def _export(self, folder: Path, name: str, key_sha: str, specs) -> Callable:
+        """Trace ``fn`` afresh, store it (when the code and the folder allow), return it compiled."""
+        import jax
+        from jax import export
+
+        exp = export.export(jax.jit(self.fn))(*specs)
+        if self._meta_fn is not None:
+            self.meta = self._meta_fn()
+        self.source = "exported"
+        if not code_is_current():
+            logger.debug("package files changed since import: program not stored")
+        else:
+            program_store.write_entry(folder, name, key_sha, exp.serialize(), self.meta)
+        return jax.jit(exp.call)
 
     def _plain(self) -> Callable:
         import jax

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import stat
 import uuid
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,9 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     numbers become ``"inf"``, ``"-inf"``, ``"nan"``). The content goes to a
     temporary file in the same folder, which is flushed, ``fsync``-ed and
     ``os.replace``-d over ``path``; the folder is then ``fsync``-ed. On any error
-    the temporary file is removed and ``path`` is unchanged.
+    the temporary file is removed and ``path`` is unchanged. A file that already
+    exists keeps its permission bits (a store made private with ``chmod 600``
+    stays private); a new file gets the usual ``0o666 & ~umask``.
 
     Args:
         path: destination file (its folder is created if needed).
@@ -127,7 +130,13 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = None
+    try:
         with open(tmp, "xb") as fh:
+            if mode is not None:
+                os.chmod(tmp, mode)
             write_payload(fh, data)
             fh.flush()
             os.fsync(fh.fileno())
