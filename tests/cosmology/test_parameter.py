@@ -196,3 +196,15 @@ def test_compiled_caches_are_registered_and_cleared():
     clear_caches()
     assert not CP._E2_CACHE and not CP._DERIVED_CACHE
     assert P.build_params("lcdm", {"H0": 69.0}) == p  # rebuilt on first use, same values
+
+
+def test_build_params_accepts_a_concrete_jax_scalar_and_names_a_traced_one():
+    import jax
+    import jax.numpy as jnp
+
+    from pbufjax import build_params
+
+    assert build_params("lcdm", {"H0": jnp.float64(70.0)}, derived=False)["H0"] == 70.0
+    assert build_params("lcdm", {"Om0": jnp.array([0.31])}, derived=False)["Om0"] == 0.31
+    with pytest.raises(TypeError, match="traced JAX value"):
+        jax.jit(lambda h: build_params("lcdm", {"H0": h}, derived=False)["H0"])(70.0)

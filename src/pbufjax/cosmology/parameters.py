@@ -257,7 +257,7 @@ def check_number(key: str, value: Any) -> float:
 
     Args:
         key: parameter name, used in the error messages.
-        value: a real scalar (Python, numpy or 0-d/1-element array).
+        value: a real scalar (Python, numpy, a concrete JAX scalar, or a 0-d/1-element array).
 
     Raises:
         TypeError: not a real scalar.
@@ -267,12 +267,15 @@ def check_number(key: str, value: Any) -> float:
         >>> check_number("H0", np.float32(70.0))
         70.0
     """
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(f"parameter {key!r} is a traced JAX value: parameter dicts are built outside jit/grad "
+                        f"(trace the kernels on a dict of arrays instead, e.g. cosmology.hubble(z, {{**p, {key!r}: x}}))")
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic, jax.Array)):
         raise TypeError(f"parameter {key!r} must be a real number, got {type(value).__name__} ({value!r})")
     arr = np.asarray(value)
     if arr.size != 1 or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
         raise TypeError(f"parameter {key!r} must be a real scalar, got {value!r}")
-    value = float(arr)
+    value = float(arr.reshape(-1)[0])
     if not math.isfinite(value):
         raise ValueError(f"parameter {key!r} must be finite, got {value}")
     return value
