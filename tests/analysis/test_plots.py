@@ -146,6 +146,7 @@ def test_plot_bad_input():
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_cli_plot_bao_sn_and_corner(tmp_path, capsys):
     rc = cli_sampling.main(["plot", "bao", "--datasets", "desi_dr2", "--set", "H0=68.9", "--set", "Om0=0.303",
                             "--output", str(tmp_path / "bao.png")])
@@ -184,6 +185,7 @@ def test_cli_plot_mocks_from_json(tmp_path):
     (["plot", "bao", "--datasets", "desi_dr2", "--model", "nope", "--output", "x.png"], "unknown model 'nope'"),
     (["plot", "histogram", "--output", "x.png"], "invalid choice"),
 ])
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_cli_plot_bad_input(argv, needle, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli_sampling.main(argv) == 2

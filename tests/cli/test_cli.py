@@ -533,6 +533,7 @@ def fake_engine(monkeypatch):
     return fake
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_fit_stores_converged_optimization_and_feeds_next_fit(run, fake_engine, tmp_path):
     code, out, err = run(
         "fit-cmb", "--model", "pbuf", "--optimize", "k_sat,H0", "--json", "--output", tmp_path / "o" / "r.json"
@@ -571,6 +572,7 @@ def test_fit_dry_run_and_no_save_store_nothing(run, fake_engine, tmp_path, flag,
     assert not (tmp_path / "store" / "lcdm_defaults.json").exists()
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_fit_individual_mode_does_not_store(run, fake_engine, tmp_path):
     code, out, err = run("fit", "--datasets", "cmb,bao", "--mode", "individual", "--optimize", "H0")
     assert code == 0, err

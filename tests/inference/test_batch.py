@@ -322,6 +322,7 @@ def test_bad_grids():
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_cli_profile_and_plot(tmp_path, capsys):
     out = tmp_path / "p.json"
     png = tmp_path / "p.png"
@@ -335,6 +336,7 @@ def test_cli_profile_and_plot(tmp_path, capsys):
     assert rc == 0 and (tmp_path / "q.png").stat().st_size > 10_000
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_cli_mocks(tmp_path, capsys):
     out = tmp_path / "m.json"
     rc = cli_sampling.main(["mocks", "--datasets", "union3", "--params", "Om0", "--n", "32", "--seed", "7",
@@ -356,6 +358,7 @@ def test_cli_mocks(tmp_path, capsys):
     (["profile", "--datasets", "union3", "--params", "Om0", "--grid", "H0=60:70:3"], "not among the free parameters"),
     (["profile", "--datasets", "union3", "--params", "Om0", "--grid", "Om0=a:b:3"], "not a number"),
 ])
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_cli_bad_input_exit_2(argv, needle, capsys):
     assert cli_sampling.main(argv) == 2
     err = capsys.readouterr().err

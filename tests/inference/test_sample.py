@@ -155,6 +155,7 @@ def test_save_and_load(desi, tmp_path):
         np.testing.assert_allclose(back["chains"]["Om0"], desi["chains"]["Om0"])
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_cli_sample_writes_file_and_summary(tmp_path, capsys):
     out = tmp_path / "s.npz"
     rc = cli_sampling.main(["sample", "--datasets", "desi_dr2", "--params", "H0,Om0", "--set", "Obh2=0.02237",
@@ -254,6 +255,7 @@ def test_bad_parameters():
     (["sample", "--datasets", "desi_dr2", "--params", "H0", "--output", "x.csv", "--samples", "1", "--warmup", "0",
       "--chains", "1", "--prior", "H0=cauchy:1:2"], "prior type of 'H0' is 'cauchy'"),
 ])
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_cli_sample_bad_input(argv, needle, capsys):
     assert cli_sampling.main(argv) == 2
     err = capsys.readouterr().err
@@ -279,6 +281,7 @@ def test_sequential_chains_and_progress_bar_agree():
     assert r["config"]["chain_method"] == "sequential"
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 @pytest.mark.slow
 def test_parallel_chains_over_two_host_devices():
     script = textwrap.dedent(

@@ -226,18 +226,21 @@ def two_devices():
     return json.loads(line[len("RESULT"):])
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_two_host_devices_exist(two_devices):
     assert two_devices["n_devices"] == 2
     assert two_devices["shards"] == 2
     assert "3 devices requested but only 2" in two_devices["too_many"]
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_sharded_toy_equals_unsharded(two_devices):
     assert two_devices["toy_plan"]["n_devices"] == 2
     assert two_devices["toy_plan"]["padding"] == 0
     assert two_devices["toy_max_diff"] <= 1e-13
 
 
+@pytest.mark.release_files("desi_dr2", "union3")
 def test_sharded_mock_fits_equal_unsharded(two_devices):
     # 9 mocks over 2 devices: one padded case; results agree to rounding (different XLA programs)
     assert two_devices["mocks_plan"]["n_devices"] == 2

@@ -90,7 +90,6 @@ def bao_curves(model: str, params: Mapping[str, Any], z) -> dict[str, np.ndarray
     """:math:`D_M/r_d`, :math:`D_H/r_d`, :math:`D_V/r_d` of ``model`` at redshifts ``z``."""
     import jax.numpy as jnp
 
-    from ..constants import C_KM_S
     from ..cosmology import background as bg
     from ..cosmology.cmb import derived
     from ..cosmology.parameters import build_params
@@ -99,8 +98,8 @@ def bao_curves(model: str, params: Mapping[str, Any], z) -> dict[str, np.ndarray
     z = jnp.asarray(np.asarray(z, float))
     rd = float(derived(p)["r_drag"])
     dm = np.asarray(bg.comoving_transverse_distance(z, p))
-    dh = C_KM_S / np.asarray(bg.hubble(z, p))
-    dv = np.cbrt(np.asarray(z) * dm * dm * dh)
+    dh = np.asarray(bg.hubble_distance_z(z, p))
+    dv = np.asarray(bg.volume_averaged_distance(z, p))
     return {"DM": dm / rd, "DH": dh / rd, "DV": dv / rd, "r_d": rd}
 
 

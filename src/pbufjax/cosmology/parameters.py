@@ -168,6 +168,17 @@ def get_defaults(model: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
+def numeric_parameters(model: str) -> list[str]:
+    """The model's numeric, non-derived, non-static parameters: the entries a parameter vector can hold.
+
+    Raises:
+        ValueError: unknown model.
+    """
+    d = get_defaults(model)
+    return [k for k, v in d.items() if k not in STATIC_PARAMS and k not in DERIVED_PARAMS
+            and isinstance(v, numbers.Real) and not isinstance(v, bool)]
+
+
 def optimizable_parameters(model: str) -> list[str]:
     """Parameters of ``model`` that may be optimized (:data:`OPTIMIZABLE_PARAMETERS`).
 
@@ -455,6 +466,7 @@ def derived_params(params: Mapping[str, Any]) -> dict[str, float]:
 
 
 __all__ = [
+    "numeric_parameters",
     "DEFAULTS",
     "DEFAULT_METHOD",
     "DERIVED_PARAMS",

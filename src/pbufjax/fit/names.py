@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
+
+from ..cosmology.parameters import numeric_parameters as model_numeric_params  # noqa: F401  (re-exported)
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -65,15 +67,6 @@ def nuisance_bounds(name: str, datasets: Sequence[str] = ()) -> tuple[float, flo
     """Optimization bounds of nuisance parameter ``name`` (KeyError if it is not one)."""
     table = _nuisance_table(datasets)
     return tuple(table[name][1]) if name in table else NUISANCE_BOUNDS[name]
-
-
-def model_numeric_params(model: str) -> list[str]:
-    """The model's numeric, non-derived, non-static parameters (those a fit vector can hold)."""
-    from ..cosmology.parameters import DERIVED_PARAMS, STATIC_PARAMS, get_defaults
-
-    d = get_defaults(model)
-    return [k for k, v in d.items() if k not in STATIC_PARAMS and k not in DERIVED_PARAMS
-            and isinstance(v, numbers.Real) and not isinstance(v, bool)]
 
 
 def check_bound_pair(name: str, b: Any) -> tuple[float, float]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..data.catalog import load_dataset
 from ..data.spec import LiveMapping, dataset_specs, list_datasets, nuisance_parameters, nuisance_users, resolve_name
-from ..cosmology.parameters import DERIVED_PARAMS, STATIC_PARAMS, build_params, get_defaults
+from ..cosmology.parameters import DERIVED_PARAMS, build_params, numeric_parameters
 from .functions import block_for
 from .joint import Likelihood
 
@@ -28,11 +28,6 @@ from .joint import Likelihood
 #: specs (:func:`pbufjax.data.nuisance_parameters` has their defaults and bounds).
 NUISANCE_PARAMETERS: Mapping[str, tuple[tuple[str, ...], str]] = LiveMapping(
     lambda: {p.name: (tuple(nuisance_users(p.name)), p.description) for p in nuisance_parameters().values()})
-
-
-def _model_parameters(model: str) -> list[str]:
-    d = get_defaults(model)
-    return [k for k, v in d.items() if k not in STATIC_PARAMS and k not in DERIVED_PARAMS and isinstance(v, numbers.Real)]
 
 
 def _as_list(x, what: str) -> list:
@@ -78,7 +73,7 @@ def build_likelihood(
     """
     if not isinstance(model, str):
         raise TypeError(f"model must be a string, got {type(model).__name__}")
-    model_params = _model_parameters(model)  # raises ValueError for an unknown model
+    model_params = numeric_parameters(model)  # raises ValueError for an unknown model
     items = _as_list(datasets_list, "datasets_list")
     if not items:
         raise ValueError(f"datasets_list is empty; valid datasets: {', '.join(list_datasets())}")
