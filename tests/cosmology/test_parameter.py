@@ -52,10 +52,10 @@ def test_build_params_errors():
         P.build_params("lcdm", overrides=[("H0", 70.0)])
     with pytest.raises(ValueError, match="unknown parameter 'k_sat' for model 'lcdm'; valid parameters"):
         P.build_params("lcdm", overrides={"k_sat": 1.0})
-    with pytest.raises(ValueError, match="H0 must be > 0"):
+    with pytest.raises(ValueError, match=r"H0 = -1 is outside its valid range \[10, 200\]"):
         P.build_params("lcdm", overrides={"H0": -1.0})
     with pytest.raises(ValueError, match="Obh2 .* must be below Om0"):
-        P.build_params("lcdm", overrides={"Obh2": 0.2})
+        P.build_params("lcdm", overrides={"Obh2": 0.09, "Om0": 0.15})
     with pytest.raises(ValueError, match="must be finite"):
         P.build_params("lcdm", overrides={"Om0": float("nan")})
     with pytest.raises(ValueError, match="unknown recomb_method"):
@@ -119,7 +119,7 @@ def test_validate_params_rejects_nonphysical_expansion():
     p = P.build_params("lcdm", derived=False)
     p["Ok0"] = 0.0
     assert P.validate_params(p)
-    bad = dict(p, Om0=0.05, Ok0=-2.0)  # a bounce: E^2 < 0 near z = 1
+    bad = dict(p, Om0=0.05, Ok0=-0.5)  # a bounce: E^2 < 0 near z = 1
     with pytest.raises(ValueError, match="non-physical expansion"):
         P.validate_params(bad)
     with pytest.raises(ValueError, match="missing parameter"):
@@ -191,10 +191,12 @@ def test_compiled_caches_are_registered_and_cleared():
     from pbufjax.runtime import clear_caches, registered_caches
 
     p = P.build_params("lcdm", {"H0": 69.0})
-    assert CP._E2_CACHE and CP._DERIVED_CACHE
-    assert {"cosmology.parameters.e2_grid", "cosmology.parameters.derived"} <= set(registered_caches())
+    from pbufjax.cosmology import validity as V
+
+    assert V._JOINT_CACHE and CP._DERIVED_CACHE
+    assert {"cosmology.validity.joint", "cosmology.parameters.derived"} <= set(registered_caches())
     clear_caches()
-    assert not CP._E2_CACHE and not CP._DERIVED_CACHE
+    assert not V._JOINT_CACHE and not CP._DERIVED_CACHE
     assert P.build_params("lcdm", {"H0": 69.0}) == p  # rebuilt on first use, same values
 
 

@@ -84,8 +84,45 @@ for _a in (NODES, FULL_WEIGHTS, _COEF_LOCAL, _ABOVE, _ANTI_LEG, _ENDPOINT_NODES,
     _a.setflags(write=False)
 
 
+def check_redshift(z, name: str = "z"):
+    """The one input check of every public kernel: ``z`` as float64 redshift(s).
+
+    Outside jit (a concrete number, list or array) it returns a numpy float64 array and
+    refuses, naming ``name`` and the value: non-numbers (strings, None, booleans,
+    complex, objects) with a TypeError, and NaN or negative redshifts with a ValueError.
+    Inside jit (a traced value) it cannot raise, so negative redshifts become NaN.
+
+    Raises:
+        TypeError: not a real number or an array of real numbers.
+        ValueError: NaN or a negative redshift.
+
+    Example:
+        >>> check_redshift([0.0, 1.5]).tolist()
+        [0.0, 1.5]
+    """
+    if isinstance(z, jax.core.Tracer):
+        zt = jnp.asarray(z, jnp.float64)
+        return jnp.where(zt >= 0.0, zt, jnp.nan)
+    shown = repr(z) if len(repr(z)) <= 60 else repr(z)[:57] + "..."
+    if z is None or isinstance(z, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(z).__name__} ({shown})")
+    try:
+        arr = np.asarray(z)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {shown}") from exc
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(z).__name__} "
+                        f"of dtype {arr.dtype} ({shown})")
+    arr = arr.astype(np.float64)
+    bad = np.isnan(arr) | (arr < 0.0)
+    if np.any(bad):
+        raise ValueError(f"{name} must be a redshift >= 0, got {arr[bad].ravel()[0]:g}"
+                         + (f" (and {int(bad.sum()) - 1} more)" if bad.sum() > 1 else ""))
+    return arr
+
+
 def _asz(z):
-    return jnp.asarray(z, dtype=jnp.float64)
+    return jnp.asarray(check_redshift(z), dtype=jnp.float64)
 
 
 def u8e2(u, p: Mapping):
@@ -232,7 +269,7 @@ def comoving_distance(z, p: Mapping):
     concrete redshifts, and traced ones are summed panel-wise (:func:`integrate_from`).
     Differentiable in the parameters and, for traced redshifts, in ``z``.
     """
-    u, shape = _u_flat(z)
+    u, shape = _u_flat(check_redshift(z))
     dc = _integrals(u, _los_integrand(jnp.asarray(NODES), p))
     return hubble_distance(p) * jnp.reshape(dc, shape)
 
@@ -273,11 +310,13 @@ def transverse_from_radial(dc, p: Mapping):
 
 def angular_diameter_distance(z, p: Mapping):
     """:math:`D_A = D_M/(1+z)` [Mpc]."""
+    z = check_redshift(z)
     return comoving_transverse_distance(z, p) / (1.0 + _asz(z))
 
 
 def luminosity_distance(z, p: Mapping):
     """:math:`D_L = (1+z) D_M` [Mpc]."""
+    z = check_redshift(z)
     return comoving_transverse_distance(z, p) * (1.0 + _asz(z))
 
 
@@ -301,8 +340,8 @@ def distance_modulus(z, p: Mapping, z_hel=None):
         p: parameter dict.
         z_hel: heliocentric redshift for the :math:`(1+z)` factor (default: ``z``).
     """
-    z = _asz(z)
-    zh = z if z_hel is None else _asz(z_hel)
+    z = check_redshift(z)
+    zh = _asz(z) if z_hel is None else _asz(check_redshift(z_hel, "z_hel"))
     return 5.0 * jnp.log10((1.0 + zh) * comoving_transverse_distance(z, p)) + 25.0
 
 
@@ -333,7 +372,7 @@ def sound_horizon(z, p: Mapping, a_min=0.0):
         a_min: lower scale-factor limit of the integral (0 = from the Big Bang;
             CAMB starts at 1e-9, which removes ~2e-6 of r_s).
     """
-    u, shape = _u_flat(z)
+    u, shape = _u_flat(check_redshift(z))
     g = sound_speed_integrand(jnp.asarray(NODES), p)
     # int_{u_min}^{u} g = int_{u_min}^1 g - int_u^1 g, one rule for both
     start = jnp.dot(jnp.asarray(FULL_WEIGHTS), g) if not a_min else _integrals(np.array([np.sqrt(a_min)]), g)[0]

@@ -46,6 +46,21 @@ BASE_BOUNDS: dict[str, tuple[float, float]] = {
     "Ok0": (-0.3, 0.3),
 }
 
+#: Valid ranges of the base parameters: the values where the kernels are physical and
+#: their approximations were checked (``tests/data/make_validity_reference.py``: over this
+#: box CAMBFIT stays within 4e-3 of CAMB in z*, 2.7e-2 in z_d and 2.5e-2 in r_d, the worst
+#: at the edges omega_b = 0.005 or 0.1, and within 5e-5 inside its calibration box).
+#: Every optimization bound lies inside.
+BASE_VALID_RANGES: dict[str, tuple[float, float]] = {
+    "H0": (10.0, 200.0),
+    "Om0": (0.001, 1.0),
+    "Obh2": (0.005, 0.1),
+    "ns": (0.5, 1.5),
+    "Neff": (0.0, 10.0),
+    "Tcmb": (2.0, 3.5),
+    "Ok0": (-0.5, 0.5),
+}
+
 
 class Densities(NamedTuple):
     """Density parameters today derived from a parameter dict."""
@@ -167,6 +182,9 @@ class Model:
         e2: expansion law ``e2(zp1, params) -> E^2`` (pure jnp, jit/vmap/grad-safe).
         defaults: defaults of the model's extra parameters (beyond :data:`BASE_DEFAULTS`).
         bounds: optimization bounds of the extra parameters.
+        valid_ranges: valid ranges of the extra parameters (values outside are refused);
+            an extra parameter without one is valid wherever it is finite. Each bound
+            must lie inside its valid range.
         log_params: extra parameters optimized in log space.
         description: one line.
         reference: paper reference (arXiv id).
@@ -179,6 +197,7 @@ class Model:
     log_params: tuple[str, ...] = ()
     description: str = ""
     reference: str = ""
+    valid_ranges: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
 
     @property
     def all_defaults(self) -> dict[str, float]:
@@ -192,6 +211,12 @@ class Model:
         out.update(self.bounds)
         return out
 
+    @property
+    def all_valid_ranges(self) -> dict[str, tuple[float, float]]:
+        out = dict(BASE_VALID_RANGES)
+        out.update(self.valid_ranges)
+        return out
+
 
 #: name -> :class:`Model`. Extend with :func:`register_model`.
 MODELS: dict[str, Model] = {}
@@ -201,10 +226,20 @@ def register_model(model: Model, *, overwrite: bool = False) -> Model:
     """Add a model to :data:`MODELS`.
 
     Raises:
-        ValueError: if the name is taken and ``overwrite`` is False.
+        ValueError: if the name is taken and ``overwrite`` is False, or an optimization
+            bound (or default) lies outside the parameter's valid range.
     """
     if model.name in MODELS and not overwrite:
         raise ValueError(f"model {model.name!r} is already registered; pass overwrite=True to replace it")
+    valid = model.all_valid_ranges
+    for name, (lo, hi) in model.all_bounds.items():
+        if name in valid and not valid[name][0] <= lo < hi <= valid[name][1]:
+            raise ValueError(f"model {model.name!r}: optimization bounds {name} = ({lo:g}, {hi:g}) must lie inside "
+                             f"its valid range [{valid[name][0]:g}, {valid[name][1]:g}]")
+    for name, value in model.all_defaults.items():
+        if name in valid and not valid[name][0] <= value <= valid[name][1]:
+            raise ValueError(f"model {model.name!r}: default {name} = {value:g} lies outside its valid range "
+                             f"[{valid[name][0]:g}, {valid[name][1]:g}]")
     MODELS[model.name] = model
     return model
 
@@ -216,6 +251,7 @@ register_model(
         e2_wcdm,
         defaults={"w0": -1.0},
         bounds={"w0": (-3.0, 0.0)},
+        valid_ranges={"w0": (-5.0, 1.0 / 3.0)},
         description="constant dark-energy equation of state w0",
     )
 )
@@ -225,6 +261,7 @@ register_model(
         e2_w0wacdm,
         defaults={"w0": -1.0, "wa": 0.0},
         bounds={"w0": (-3.0, 0.0), "wa": (-3.0, 2.0)},
+        valid_ranges={"w0": (-5.0, 1.0 / 3.0), "wa": (-5.0, 5.0)},
         description="CPL dark energy w(a) = w0 + wa (1 - a)",
         reference="gr-qc/0009008, astro-ph/0208512",
     )
@@ -240,6 +277,13 @@ register_model(
             "eps0": (0.0, 2.0),
             "n_eps": (-2.0, 2.0),
             "k_sat": (0.1, 2.0),
+        },
+        valid_ranges={
+            "alpha": (0.0, 0.1),
+            "Rmax": (1e3, 1e15),
+            "eps0": (0.0, 10.0),
+            "n_eps": (-5.0, 5.0),
+            "k_sat": (0.05, 5.0),
         },
         log_params=("Rmax",),
         description="PBUF: ΛCDM plus elastic-saturation term and saturating radiation correction",

@@ -35,6 +35,7 @@ from ..runtime import register_cache
 from . import models as _models
 from .cmb import derived as _derived
 from .recombination import DEFAULT_METHOD, check_method
+from .validity import check_point, valid_range, valid_ranges
 
 
 class _DefaultsRegistry(dict):
@@ -292,33 +293,15 @@ def check_number(key: str, value: Any) -> float:
     return value
 
 
-_ZP1_GRID = np.concatenate([np.linspace(1.0, 10.0, 200), np.geomspace(10.0, 1e5, 200)])
-_E2_CACHE: dict = {}  # (model, e2, keys) -> jitted E^2 on the grid
-register_cache("cosmology.parameters.e2_grid", _E2_CACHE.clear)
-
-
-def _e2_on_grid(model: _models.Model, numeric: Mapping[str, float]) -> np.ndarray:
-    """E² of ``model`` on the validation grid through a cached jit (fast repeated calls)."""
-    keys = tuple(sorted(numeric))
-    key = (model.name, model.e2, keys)
-    fn = _E2_CACHE.get(key)
-    if fn is None:
-        e2 = model.e2
-
-        def fn_(vec):
-            return e2(jnp.asarray(_ZP1_GRID), dict(zip(keys, vec)))
-
-        fn = _E2_CACHE[key] = jax.jit(fn_)
-    return np.asarray(fn(np.array([numeric[k] for k in keys], dtype=np.float64)))
-
-
 def validate_params(params: Mapping[str, Any]) -> bool:
-    """Check a parameter dict for physical consistency.
+    """Check a parameter dict for physical consistency (:mod:`pbufjax.cosmology.validity`).
 
-    Checks that every numeric entry is finite; ``H0 > 0``, ``Om0 > 0``,
-    ``0 < Obh2 < Om0 h^2``, ``Neff >= 0``, ``Tcmb > 0``, ``Rmax > 0``; and that
+    Checks that every numeric entry is finite and inside its valid range
+    (:func:`~pbufjax.cosmology.validity.valid_range`), that ``Obh2 < Om0 h^2``, that
     :math:`E^2(z) > 0` on a grid from z = 0 to 1e5 (a model whose expansion rate
-    becomes imaginary is rejected here rather than producing NaN later).
+    becomes imaginary is rejected here rather than producing NaN later), and that the
+    expansion during recombination is inside the domain the recombination fits were
+    validated on.
 
     Returns:
         True.
@@ -343,30 +326,7 @@ def validate_params(params: Mapping[str, Any]) -> bool:
             raise TypeError(f"parameter {key!r} must be a real number, got str ({value!r})")
         if isinstance(value, (numbers.Real, np.ndarray, np.generic)) or hasattr(value, "__float__"):
             vals[key] = check_number(key, value)
-    h = vals["H0"] / 100.0
-    if vals["H0"] <= 0:
-        raise ValueError(f"H0 must be > 0, got {vals['H0']}")
-    if vals["Om0"] <= 0:
-        raise ValueError(f"Om0 must be > 0, got {vals['Om0']}")
-    if vals["Obh2"] <= 0:
-        raise ValueError(f"Obh2 must be > 0, got {vals['Obh2']}")
-    if vals["Obh2"] >= vals["Om0"] * h * h:
-        raise ValueError(
-            f"Obh2 = {vals['Obh2']} must be below Om0*h^2 = {vals['Om0'] * h * h:.6g} (baryons are part of Om0)"
-        )
-    if vals["Neff"] < 0:
-        raise ValueError(f"Neff must be >= 0, got {vals['Neff']}")
-    if vals["Tcmb"] <= 0:
-        raise ValueError(f"Tcmb must be > 0, got {vals['Tcmb']}")
-    if "Rmax" in vals and vals["Rmax"] <= 0:
-        raise ValueError(f"Rmax must be > 0, got {vals['Rmax']}")
-    numeric = {k: vals[k] for k in required}
-    e2 = _e2_on_grid(model, numeric)
-    if not np.all(np.isfinite(e2)) or np.any(e2 <= 0):
-        bad = _ZP1_GRID[~(np.isfinite(e2) & (e2 > 0))][0] - 1.0
-        raise ValueError(
-            f"parameters give a non-physical expansion (E^2 <= 0 or non-finite) at z = {bad:.4g} for model {name!r}"
-        )
+    check_point({k: vals[k] for k in required}, name)
     return True
 
 
@@ -412,8 +372,12 @@ def build_params(
         raise TypeError(f"recomb_method must be a string, got {type(method).__name__}")
     check_method(method)
     valid = set(params) - set(STATIC_PARAMS)
+    given_derived = {}
     for key, value in overrides.items():
-        if key in DERIVED_PARAMS or key in ("model_class",) or key in METADATA_KEYS:
+        if key in DERIVED_PARAMS:
+            given_derived[key] = check_number(key, value)
+            continue
+        if key in ("model_class",) or key in METADATA_KEYS:
             continue
         if key not in valid:
             raise ValueError(
@@ -425,11 +389,32 @@ def build_params(
     for key in list(params):
         if key not in STATIC_PARAMS:
             params[key] = float(params[key])
-    if derived:
-        params.update(derived_params(params))
+    if derived or given_derived:
+        computed = derived_params(params)
+        _check_derived(computed, given_derived)
+        if derived:
+            params.update(computed)
     if optimization_metadata is not None:
         params["optimization_metadata"] = dict(optimization_metadata)
     return params
+
+
+#: Relative tolerance within which a derived key passed to :func:`build_params` must agree
+#: with the value computed from the other parameters.
+DERIVED_RTOL = 1e-8
+
+
+def _check_derived(computed: Mapping[str, float], given: Mapping[str, float]) -> None:
+    """Derived values must be finite; a derived key passed as an override must agree with them."""
+    bad = [k for k, v in computed.items() if not math.isfinite(v)]
+    if bad:  # pragma: no cover - the validity conditions should make this unreachable
+        raise ValueError(f"derived parameter(s) {bad} are not finite at this point: {dict(computed)}")
+    for key, value in given.items():
+        if not math.isclose(value, computed[key], rel_tol=DERIVED_RTOL, abs_tol=0.0):
+            raise ValueError(
+                f"{key} is a derived parameter (computed from the others: {computed[key]:.10g}); it cannot be set "
+                f"(got {value:g}). Set the parameters it derives from instead and leave "
+                f"{', '.join(DERIVED_PARAMS)} out of overrides")
 
 
 _DERIVED_CACHE: dict = {}  # (model, method, keys, e2) -> jitted (z*, z_d, r_d)
@@ -466,7 +451,10 @@ def derived_params(params: Mapping[str, Any]) -> dict[str, float]:
 
 
 __all__ = [
+    "DERIVED_RTOL",
     "numeric_parameters",
+    "valid_range",
+    "valid_ranges",
     "DEFAULTS",
     "DEFAULT_METHOD",
     "DERIVED_PARAMS",

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..cosmology.validity import valid_range
 from ..runtime import register_cache
 from .criteria import BAD_CHI2
 from .names import (
@@ -213,6 +214,37 @@ class FitProblem:
         for k in used_nuisance:
             base_num[k] = nuis_values.get(k, nuisance_default(k, self.datasets))
         self.base_values = base_num
+        log_params = set(P.log_space_params(model))
+        # bounds
+        if bounds is not None and not isinstance(bounds, Mapping):
+            raise TypeError(f"bounds must be a dict name -> (lower, upper), got {type(bounds).__name__}")
+        user = dict(bounds or {})
+        for k in user:
+            if k not in free:
+                raise ValueError(f"bounds given for {k!r}, which is not optimized; optimized parameters: "
+                                 f"{', '.join(free) or '(none)'}")
+        lo, hi = [], []
+        self.bounds = {}
+        for k in free:
+            b = check_bound_pair(k, user[k]) if k in user else (
+                nuisance_bounds(k, self.datasets) if k in nuisance else P.get_optimization_bounds(model, k))
+            if k in user and k not in nuisance:
+                vlo, vhi = valid_range(model, k)
+                if not vlo <= b[0] < b[1] <= vhi:
+                    raise ValueError(f"bounds of {k!r} ({b[0]:g}, {b[1]:g}) must lie inside its valid range "
+                                     f"[{vlo:g}, {vhi:g}] for model {model!r}")
+            if k in log_params and b[0] <= 0:
+                raise ValueError(f"bounds of {k!r} must be > 0 (it is optimized in log space), got {b}")
+            self.bounds[k] = (float(b[0]), float(b[1]))
+            lo.append(b[0])
+            hi.append(b[1])
+        self.lower = np.array(lo, np.float64)
+        self.upper = np.array(hi, np.float64)
+        self.x0 = np.array([base_num[k] for k in free], np.float64)
+        for k, v, a, b in zip(free, self.x0, self.lower, self.upper):
+            if not a <= v <= b:
+                raise ValueError(f"starting value {k} = {v} is outside its bounds ({a}, {b}); "
+                                 f"change the start (overrides) or the bounds")
         # Parameters that flow through the compiled χ² as arrays: the free ones, then those
         # set in ``overrides`` (the overrides' *structure* is part of the compiled code, their
         # values are not). Everything else is a compile-time constant at its default, which
@@ -239,7 +271,6 @@ class FitProblem:
         self.base_vector = np.array([base_num[k] for k in traced], np.float64)
         self.free_index = np.arange(len(free), dtype=np.int32)
 
-        log_params = set(P.log_space_params(model))
         self.log_mask = tuple(k in log_params for k in free)
         ckey = (lik_key, self.free_params, self.log_mask)
         compiled = _COMPILED_CACHE.get(ckey)
@@ -256,33 +287,7 @@ class FitProblem:
                                                             residuals if lik.has_residuals else None,
                                                             aot_key=stored_program_key(model, lik, ckey))
         self.compiled = compiled
-
-        # bounds
-        if bounds is not None and not isinstance(bounds, Mapping):
-            raise TypeError(f"bounds must be a dict name -> (lower, upper), got {type(bounds).__name__}")
-        user = dict(bounds or {})
-        for k in user:
-            if k not in free:
-                raise ValueError(f"bounds given for {k!r}, which is not optimized; optimized parameters: "
-                                 f"{', '.join(free) or '(none)'}")
-        lo, hi = [], []
-        self.bounds = {}
-        for k in free:
-            b = check_bound_pair(k, user[k]) if k in user else (
-                nuisance_bounds(k, self.datasets) if k in nuisance else P.get_optimization_bounds(model, k))
-            if k in log_params and b[0] <= 0:
-                raise ValueError(f"bounds of {k!r} must be > 0 (it is optimized in log space), got {b}")
-            self.bounds[k] = (float(b[0]), float(b[1]))
-            lo.append(b[0])
-            hi.append(b[1])
-        self.lower = np.array(lo, np.float64)
-        self.upper = np.array(hi, np.float64)
-        self.x0 = np.array([base_num[k] for k in free], np.float64)
         self._device_args = None
-        for k, v, a, b in zip(free, self.x0, self.lower, self.upper):
-            if not a <= v <= b:
-                raise ValueError(f"starting value {k} = {v} is outside its bounds ({a}, {b}); "
-                                 f"change the start (overrides) or the bounds")
 
     # -- evaluation ----------------------------------------------------------
 

@@ -1,8 +1,11 @@
 """The joint likelihood: the sum of its blocks' χ² as a pure function of a parameter vector.
 
-Non-physical parameters (:math:`E^2(z)\\le0` or non-finite on :math:`0\\le z\\le10^5`,
-:math:`H_0\\le0`, :math:`\\Omega_m\\le0`, :math:`\\omega_b\\le0`) and any non-finite block χ²
-give :math:`\\chi^2=+\\infty`, never NaN; at non-physical points the gradient is 0.
+Points that are not valid (:func:`pbufjax.cosmology.validity.physical_mask`: a parameter
+outside its valid range, :math:`\\omega_b \\ge \\Omega_m h^2`, :math:`E^2(z)\\le0` or
+non-finite on :math:`0\\le z\\le10^5`, an expansion during recombination outside the
+validated domain) and any non-finite block χ² give :math:`\\chi^2=+\\infty`, never NaN. At
+points that are not valid everything is evaluated at the start point instead, so the
+gradient is finite (zero) and optimizers and samplers step back rather than stop.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..cosmology import models as _models
+from ..cosmology.validity import ZP1_GRID, physical_mask
 from .blocks import Context, layout
 
 #: Redshift grid (as 1+z) on which E^2 > 0 is required for a physical point.
-PHYSICAL_CHECK_ZP1 = np.concatenate([np.linspace(1.0, 10.0, 46), np.geomspace(10.0, 1.0e5, 50)[1:]])
+PHYSICAL_CHECK_ZP1 = ZP1_GRID
 
 
 class Likelihood:
@@ -64,7 +68,6 @@ class Likelihood:
         self._static = {k: v for k, v in self.base_params.items() if isinstance(v, str)}
         self._numeric = {k: float(v) for k, v in self.base_params.items() if not isinstance(v, str)}
         self._theta0 = np.array([self._numeric[k] for k in self.free_params], dtype=np.float64)
-        self._e2 = _models.get_model(self._static.get("model_class", model)).e2
         self._jit_eval = None
         self._jit_vg = None
         # compiled entry points: fast when called directly, and they compose with jit/grad/vmap
@@ -98,13 +101,7 @@ class Likelihood:
         return q
 
     def _physical(self, q) -> jnp.ndarray:
-        zp1 = jnp.asarray(PHYSICAL_CHECK_ZP1)
-        e2 = self._e2(zp1, q)
-        ok = jnp.all(jnp.isfinite(e2) & (e2 > 0.0))
-        for k in ("H0", "Om0", "Obh2"):
-            v = jnp.asarray(q[k], jnp.float64)
-            ok = ok & jnp.isfinite(v) & (v > 0.0)
-        return ok
+        return physical_mask(q, self._static.get("model_class", self.model))
 
     def _context(self, theta):
         """``(ok, q, ctx)``: physical-validity flag, the parameter dict (at the start point
