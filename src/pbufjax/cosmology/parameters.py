@@ -17,7 +17,9 @@ registry: ``H0`` 20–150 km/s/Mpc, ``Om0`` 0.01–0.99, ``Obh2`` 0.005–0.1, `
 0.8–1.2, ``Neff`` 0–10, ``Ok0`` −0.3–0.3, and for PBUF ``alpha`` 1e-6–1e-2,
 ``Rmax`` 1e6–1e12, ``eps0`` 0–2, ``n_eps`` −2–2, ``k_sat`` 0.1–2. Parameters
 spanning decades (``Rmax``) are optimized in :math:`\\log_{10}` space
-(:func:`log_space_params`).
+(:func:`log_space_params`). Each bound lies inside the parameter's valid range
+(:func:`valid_range`, :mod:`pbufjax.cosmology.validity`); values outside it are refused
+by :func:`build_params` with a ValueError naming the parameter, the value and the range.
 """
 
 from __future__ import annotations
