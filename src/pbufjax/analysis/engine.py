@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from .. import fit as _opt
+from ..fit import settings as _settings
 from ..runtime import compile_cache as _compile_cache
 from ..runtime import utc_now
 from . import diagnostics as _diagnostics
@@ -81,7 +82,9 @@ def clear_cache() -> None:
 # ---------------------------------------------------------------------------
 
 
-def _check_config(optimizer_config: Mapping | None) -> dict:
+def _check_config(optimizer_config: Mapping | None, model: str, datasets: Sequence[str]) -> dict:
+    """``optimizer_config`` checked by :mod:`pbufjax.fit.settings` (the checks of the CLI's
+    configuration files): keys, method, options, covariance scaling, frozen parameters."""
     if optimizer_config is None:
         return {}
     if not isinstance(optimizer_config, Mapping):
@@ -90,25 +93,33 @@ def _check_config(optimizer_config: Mapping | None) -> dict:
     unknown = sorted(set(cfg) - set(OPTIMIZER_CONFIG_KEYS))
     if unknown:
         raise ValueError(f"unknown optimizer_config key(s) {unknown}; valid keys: {', '.join(OPTIMIZER_CONFIG_KEYS)}")
-    _opt.get_optimizer(cfg.get("method", "minimize"))
-    if cfg.get("options") is not None and not isinstance(cfg["options"], Mapping):
-        raise TypeError(f"optimizer_config['options'] must be a dict, got {type(cfg['options']).__name__}")
-    if cfg.get("bounds") is not None and not isinstance(cfg["bounds"], Mapping):
-        raise TypeError(f"optimizer_config['bounds'] must be a dict name -> (lower, upper), "
-                        f"got {type(cfg['bounds']).__name__}")
+    method = _settings.check_method(cfg.get("method", _settings.DEFAULT_METHOD))
+    if cfg.get("options") is not None:
+        cfg["options"] = _settings.check_options(method, cfg["options"])
+    if "covariance_scaling" in cfg:
+        cfg["covariance_scaling"] = _settings.check_covariance_scaling(cfg["covariance_scaling"])
+    if cfg.get("frozen_parameters") is not None:
+        cfg["frozen_parameters"] = _settings.check_frozen_parameters(model, cfg["frozen_parameters"], datasets)
+    for key in ("uncertainties", "integrity"):
+        if key in cfg and not isinstance(cfg[key], bool):
+            raise TypeError(f"optimizer_config[{key!r}] must be True or False, got {cfg[key]!r}")
     return cfg
 
 
-def _free_list(optimization_params, frozen) -> list[str]:
+def _free_list(optimization_params, cfg: dict, model: str, datasets: Sequence[str]) -> list[str]:
+    """The parameters to optimize: ``optimization_params`` less the frozen ones; ``cfg["bounds"]``
+    checked for them (:func:`pbufjax.fit.settings.check_bounds`)."""
     if optimization_params is None:
-        return []
-    if isinstance(optimization_params, str):
-        optimization_params = [s.strip() for s in optimization_params.split(",") if s.strip()]
-    if not isinstance(optimization_params, (list, tuple)):
+        optimization_params = []
+    if not isinstance(optimization_params, (str, list, tuple)):
         raise TypeError(f"optimization_params must be a list of parameter names, "
                         f"got {type(optimization_params).__name__}")
-    frozen = list(frozen or [])
-    return [p for p in optimization_params if p not in frozen]
+    names = _settings.check_name_list(optimization_params, "optimization_params")
+    frozen = cfg.get("frozen_parameters") or []
+    free = [p for p in names if p not in frozen]
+    if cfg.get("bounds") is not None:
+        cfg["bounds"] = _settings.check_bounds(model, cfg["bounds"], datasets, free)
+    return free
 
 
 def _dataset_names(datasets_list: Sequence[str] | str) -> dict[str, str]:
@@ -166,9 +177,14 @@ def run_fit(
 
     Raises:
         ValueError: unknown model, empty ``datasets_list``, unknown mode, a
-            parameter that cannot be optimized for the model, bounds reversed or
-            for a fixed parameter, a starting value outside its bounds, an unknown
-            optimizer method or option, non-physical parameter values.
+            parameter that cannot be optimized for the model, bounds reversed,
+            not finite, outside the parameter's valid range or for a fixed
+            parameter, a starting value outside its bounds, an unknown optimizer
+            method or option, an option out of range (``maxiter`` < 1), a
+            ``covariance_scaling`` outside (0, 1000], a frozen parameter that is
+            neither the model's nor a dataset's, non-physical parameter values.
+            The settings are checked by :mod:`pbufjax.fit.settings`, as the CLI's
+            configuration files are (same messages).
         KeyError: unknown dataset.
         TypeError: wrong argument types (e.g. an override given as a string).
 
@@ -184,9 +200,9 @@ def run_fit(
     _compile_cache.enable_from_environment()
     if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
-    cfg = _check_config(optimizer_config)
-    free = _free_list(optimization_params, cfg.get("frozen_parameters"))
     names = _dataset_names(datasets_list)
+    cfg = _check_config(optimizer_config, model, list(names.values()))
+    free = _free_list(optimization_params, cfg, model, list(names.values()))
     if mode == "joint" or len(names) == 1:
         result = _fit_joint(model, names, overrides, cfg, free, data_dir)
         result["mode"] = mode

@@ -26,8 +26,14 @@ A configuration file is one JSON object. Every key is optional::
 
 :func:`load_config` rejects, with a :class:`ConfigError` naming the file, the key
 and the allowed keys or values: unknown keys (at any level), values of the
-wrong type, and out-of-range numbers. Parameter names are checked against the
-model once it is known (:func:`check_model_parameters`).
+wrong type, and out-of-range numbers; numbers that are not finite (``1e400``,
+``NaN``) or integers beyond the float range anywhere in the file; nesting deeper
+than :data:`MAX_DEPTH`. A UTF-8 byte-order mark is accepted. The settings a fit
+shares with :func:`pbufjax.analysis.engine.run_fit` (optimizer method and options,
+``covariance_scaling``, ``convergence_tolerance``, ``frozen_parameters``, bounds) are
+checked by :mod:`pbufjax.fit.settings`, so the messages are those of the Python API.
+Parameter names and bounds are checked against the model once it is known
+(:func:`check_model_parameters`).
 
 Precedence of every setting, highest first (see :func:`merge_settings`)::
 
@@ -43,7 +49,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +71,23 @@ OPTIMIZATION_DEFAULTS: dict[str, Any] = {
 OPTIMIZER_KEYS = ("method", "options", "bounds")
 #: Fitting modes.
 MODES = ("joint", "individual")
-#: Range of ``covariance_scaling`` (exclusive lower bound, inclusive upper bound).
-COV_SCALE_RANGE = (0.0, 1000.0)
-#: Range of ``convergence_tolerance`` (exclusive bounds).
-TOLERANCE_RANGE = (0.0, 1.0)
+#: Deepest nesting of objects and lists a configuration file may have (its schema needs 4).
+MAX_DEPTH = 32
+#: ``COV_SCALE_RANGE`` and ``TOLERANCE_RANGE`` are those of :mod:`pbufjax.fit.settings`, read
+#: on first use (importing the fit layer here would make ``pbufjax --help`` slow).
+_SETTINGS_CONSTANTS = ("COV_SCALE_RANGE", "TOLERANCE_RANGE")
+
+
+def __getattr__(name: str):
+    if name in _SETTINGS_CONSTANTS:
+        return getattr(_settings(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _settings():
+    from ..fit import settings
+
+    return settings
 
 
 class ConfigError(ValueError):
@@ -82,6 +102,54 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _checked(check: Callable, *args, where: str | None = None, source: str | None = None, **kwargs):
+    """``check(*args, **kwargs)`` with its TypeError/ValueError as a :class:`ConfigError`
+    (prefixed with ``config FILE: where:`` when ``where`` is given)."""
+    try:
+        return check(*args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        if where is not None:
+            text = f"{_where(source, where)}: {text}"
+        elif source:
+            text = f"config {source}: {text}"
+        raise ConfigError(text) from None
+
+
+class _BigInt:
+    """An integer literal beyond the float range (or Python's int-string limit), kept by its size."""
+
+    def __init__(self, text: str):
+        self.digits = len(text.lstrip("-"))
+
+
+def _parse_int(text: str):
+    if len(text) > 400:  # beyond 1.8e308 anyway; int() raises ValueError past 4300 digits
+        return _BigInt(text)
+    value = int(text)
+    return _BigInt(text) if abs(value) > sys.float_info.max else value
+
+
+def _check_values(doc: Any, source: str | None) -> None:
+    """Refuse, by their dotted key, numbers that are not finite or too large, and deep nesting."""
+    stack = [(doc, "", 0)]
+    while stack:
+        value, key, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            shown = key if len(key) <= 60 else key[:60] + "…"
+            raise ConfigError(f"{_where(source, shown)} is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(value, dict):
+            stack.extend((v, f"{key}.{k}" if key else str(k), depth + 1) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, f"{key}[{i}]", depth + 1) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, _BigInt):
+            raise ConfigError(f"{_where(source, key or 'the top level')} is an integer of {value.digits} digits, "
+                              f"beyond the range of numbers (about ±1.8e308)")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{_where(source, key or 'the top level')} = {value} is not a finite number "
+                              f"(JSON numbers beyond ±1.8e308 overflow to infinity)")
+
+
 def _unknown_keys(block: Mapping, allowed, source: str | None, prefix: str) -> None:
     for key in block:
         if key not in allowed:
@@ -93,32 +161,19 @@ def _unknown_keys(block: Mapping, allowed, source: str | None, prefix: str) -> N
 
 
 def _name_list(value: Any, key: str, source: str | None) -> list[str]:
-    if isinstance(value, str):
-        value = [s.strip() for s in value.split(",") if s.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f'{_where(source, key)} must be a list of names (e.g. ["H0", "Om0"]), got {value!r}')
-    return list(value)
+    return _checked(_settings().check_name_list, value, key, source=source)
 
 
 def check_number(
     value: Any, key: str, lo: float | None, hi: float | None, *, lo_open=True, hi_open=False, source: str | None = None
 ) -> float:
-    """A finite real number in ``(lo, hi]`` (or the bounds chosen by ``lo_open``/``hi_open``).
+    """A finite real number in ``(lo, hi]`` (or the bounds chosen by ``lo_open``/``hi_open``):
+    :func:`pbufjax.fit.settings.check_number` with a :class:`ConfigError`.
 
     Raises:
         ConfigError: naming ``key``, the value and the allowed range.
     """
-    lo_s = "" if lo is None else f"{'>' if lo_open else '>='} {lo:g}"
-    hi_s = "" if hi is None else f"{'<' if hi_open else '<='} {hi:g}"
-    rng = " and ".join(s for s in (lo_s, hi_s) if s) or "finite"
-    if not _is_number(value) or not math.isfinite(value):
-        raise ConfigError(f"{_where(source, key)} must be a number ({rng}), got {value!r}")
-    value = float(value)
-    too_low = lo is not None and (value <= lo if lo_open else value < lo)
-    too_high = hi is not None and (value >= hi if hi_open else value > hi)
-    if too_low or too_high:
-        raise ConfigError(f"{_where(source, key)} = {value:g} is out of range; allowed: {rng}")
-    return value
+    return _checked(_settings().check_number, value, _where(source, key), lo, hi, lo_open=lo_open, hi_open=hi_open)
 
 
 def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
@@ -137,6 +192,7 @@ def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
         ConfigError: unknown key, wrong type or out-of-range value (names the key and
             the allowed keys or range).
     """
+    _check_values(doc, source)
     if not isinstance(doc, dict):
         raise ConfigError(f"config {source or ''}: the top level must be a JSON object, got {type(doc).__name__}")
     _unknown_keys(doc, TOP_LEVEL_KEYS, source, "")
@@ -178,10 +234,9 @@ def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise ConfigError(f"{_where(source, dotted)} must be true or false, got {value!r}")
         elif key == "convergence_tolerance":
-            if value is not None:
-                value = check_number(value, dotted, *TOLERANCE_RANGE, hi_open=True, source=source)
+            value = _checked(_settings().check_tolerance, value, _where(source, dotted))
         elif key == "covariance_scaling":
-            value = check_number(value, dotted, *COV_SCALE_RANGE, source=source)
+            value = _checked(_settings().check_covariance_scaling, value, _where(source, dotted))
         out["optimization"][key] = value
         out["explicit"].add(dotted)
 
@@ -192,28 +247,8 @@ def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
         if not isinstance(block, dict):
             raise ConfigError(f"{_where(source, 'optimizer')} must be an object with keys {', '.join(OPTIMIZER_KEYS)}")
         _unknown_keys(block, OPTIMIZER_KEYS, source, "optimizer")
-        if "method" in block and (not isinstance(block["method"], str) or not block["method"]):
-            raise ConfigError(
-                f"{_where(source, 'optimizer.method')} must be an optimizer name, got {block['method']!r}"
-            )
-        if "options" in block and not isinstance(block["options"], dict):
-            raise ConfigError(f"{_where(source, 'optimizer.options')} must be an object, got {block['options']!r}")
-        bounds = block.get("bounds", {})
-        if not isinstance(bounds, dict):
-            raise ConfigError(f"{_where(source, 'optimizer.bounds')} must map parameter names to [lower, upper]")
-        clean_bounds = {}
-        for name, pair in bounds.items():
-            key = f"optimizer.bounds.{name}"
-            if (
-                not isinstance(pair, list)
-                or len(pair) != 2
-                or not all(_is_number(v) and math.isfinite(v) for v in pair)
-            ):
-                raise ConfigError(f"{_where(source, key)} must be [lower, upper] (two finite numbers), got {pair!r}")
-            if not pair[0] < pair[1]:
-                raise ConfigError(f"{_where(source, key)} = {pair!r}: lower bound must be below upper bound")
-            clean_bounds[name] = (float(pair[0]), float(pair[1]))
-        out["optimizer"] = {**block, **({"bounds": clean_bounds} if "bounds" in block else {})}
+        out["optimizer"] = _optimizer_block(block, source)
+
 
     overrides = doc.get("parameter_overrides", {})
     if not isinstance(overrides, dict):
@@ -229,6 +264,29 @@ def validate_config(doc: Any, source: str | None = None) -> dict[str, Any]:
     return out
 
 
+def _optimizer_block(block: Mapping, source: str | None) -> dict[str, Any]:
+    """The ``optimizer`` block checked by :mod:`pbufjax.fit.settings`. Without a ``method`` the
+    options are checked against the default solver's declarations, and options it does not
+    know are left to the fit (the command line's ``--optimizer`` may choose another solver)."""
+    settings = _settings()
+    out = dict(block)
+    if "method" in block:
+        _checked(settings.check_method, block["method"], where="optimizer.method", source=source)
+    method = block.get("method", settings.DEFAULT_METHOD)
+    if "options" in block:
+        if not isinstance(block["options"], dict):
+            raise ConfigError(f"{_where(source, 'optimizer.options')} must be an object, got {block['options']!r}")
+        out["options"] = _checked(settings.check_options, method, block["options"], partial="method" not in block,
+                                  where="optimizer.options", source=source)
+    if "bounds" in block:
+        if not isinstance(block["bounds"], dict):
+            raise ConfigError(f"{_where(source, 'optimizer.bounds')} must map parameter names to [lower, upper]")
+        out["bounds"] = {name: _checked(settings.check_bound_values, name, pair, where=f"optimizer.bounds.{name}",
+                                        source=source)
+                         for name, pair in block["bounds"].items()}
+    return out
+
+
 def load_config(path: str | os.PathLike) -> dict[str, Any]:
     """Read and validate a configuration file.
 
@@ -237,7 +295,7 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not an error
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except IsADirectoryError:
@@ -247,26 +305,39 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} is nested too deeply (more than {MAX_DEPTH} levels)") from None
     return validate_config(doc, str(path))
 
 
-def check_model_parameters(config: Mapping[str, Any], model: str, source: str | None = None) -> None:
-    """Check the parameter names a configuration uses against ``model``.
+def check_model_parameters(config: Mapping[str, Any], model: str, source: str | None = None, *,
+                           datasets: Sequence[str] | None = None) -> None:
+    """Check the parameter names and bounds a configuration uses against ``model``.
+
+    Args:
+        config: the output of :func:`validate_config`.
+        model: model name.
+        source: file name used in messages.
+        datasets: dataset names whose nuisance parameters (e.g. ``M_B``) may be frozen or
+            bounded (default: the configuration's ``datasets``; if it names none, every
+            registered dataset).
 
     Raises:
         ConfigError: a name in ``parameter_overrides``, ``optimization.optimize_parameters``,
-            ``optimization.frozen_parameters`` or ``optimizer.bounds`` that the model does
-            not have (lists the valid ones).
+            ``optimization.frozen_parameters`` or ``optimizer.bounds`` that the model (or the
+            datasets' nuisance parameters) does not have (lists the valid ones), or bounds
+            outside the parameter's valid range (:func:`pbufjax.fit.settings.check_bounds`).
     """
     from ..cosmology import parameters as parameter
 
-    defaults = parameter.get_defaults(model)
-    valid = sorted(k for k in defaults if k not in parameter.STATIC_PARAMS) + ["recomb_method"]
+    settings = _settings()
+    canonical = _canonical(datasets if datasets is not None else config.get("datasets"))
+    valid = settings.parameter_names(model, canonical) + ["recomb_method"]
     optimizable = parameter.optimizable_parameters(model)
     for name in config.get("parameter_overrides") or {}:
         if name not in valid:
@@ -275,21 +346,30 @@ def check_model_parameters(config: Mapping[str, Any], model: str, source: str | 
                 f"valid parameters: {', '.join(valid)}"
             )
     opt = config.get("optimization") or {}
-    for key in ("optimize_parameters", "frozen_parameters"):
-        for name in opt.get(key, []):
-            allowed = optimizable if key == "optimize_parameters" else valid
-            if name not in allowed:
-                raise ConfigError(
-                    f"{_where(source, 'optimization.' + key)}: {name!r} is not "
-                    f"{'an optimizable' if key == 'optimize_parameters' else 'a'} parameter of model {model!r}; "
-                    f"valid parameters: {', '.join(allowed)}"
-                )
-    for name in (config.get("optimizer") or {}).get("bounds") or {}:
+    for name in opt.get("optimize_parameters", []):
         if name not in optimizable:
             raise ConfigError(
-                f"{_where(source, 'optimizer.bounds.' + name)}: not an optimizable parameter of model {model!r}; "
-                f"valid parameters: {', '.join(optimizable)}"
+                f"{_where(source, 'optimization.optimize_parameters')}: {name!r} is not an optimizable parameter "
+                f"of model {model!r}; valid parameters: {', '.join(optimizable)}"
             )
+    key = _where(source, "optimization.frozen_parameters")
+    _checked(settings.check_frozen_parameters, model, opt.get("frozen_parameters", []), canonical, key)
+    for name, pair in ((config.get("optimizer") or {}).get("bounds") or {}).items():
+        _checked(settings.check_bounds, model, {name: pair}, canonical, where=f"optimizer.bounds.{name}",
+                 source=source)
+
+
+def _canonical(datasets: Sequence[str] | None) -> list[str] | None:
+    """Canonical dataset names, or None (every dataset) when they cannot be resolved here (an
+    unknown name is reported where the datasets are loaded)."""
+    if not datasets:
+        return None
+    from .. import data as dsmod
+
+    try:
+        return [dsmod.resolve_name(d) for d in datasets]
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def merge_settings(*layers: Mapping[str, Any]) -> dict[str, Any]:
@@ -308,11 +388,11 @@ def merge_settings(*layers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 __all__ = [
-    "COV_SCALE_RANGE",
+    "COV_SCALE_RANGE",  # noqa: F822  (module __getattr__: pbufjax.fit.settings.COV_SCALE_RANGE)
     "MODES",
     "OPTIMIZATION_DEFAULTS",
     "OPTIMIZER_KEYS",
-    "TOLERANCE_RANGE",
+    "TOLERANCE_RANGE",  # noqa: F822  (module __getattr__: pbufjax.fit.settings.TOLERANCE_RANGE)
     "TOP_LEVEL_KEYS",
     "ConfigError",
     "check_model_parameters",

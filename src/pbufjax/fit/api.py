@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..runtime import utc_now
-from .names import NUISANCE_BOUNDS, nuisance_bounds
+from . import settings
+from .names import NUISANCE_BOUNDS, canonical_datasets, nuisance_bounds
 from .problem import FitProblem, get_problem
 from .result import STATUS_SUCCESS, AttrDict
 from .run import solve
-from .solvers import get_solver
 from .versions import library_versions
 
 
@@ -36,13 +36,26 @@ class CMBOptimizationResult(AttrDict):
 
 
 def _split_config(optimizer_config: Mapping | None) -> tuple[str, dict, dict | None]:
+    """``(method, options, bounds)`` of an optimizer configuration, method and options checked by
+    :mod:`pbufjax.fit.settings` (the checks of ``run_fit`` and the CLI's configuration files)."""
+    if optimizer_config is not None and not isinstance(optimizer_config, Mapping):
+        raise TypeError(f"optimizer_config must be a dict, got {type(optimizer_config).__name__}")
     cfg = dict(optimizer_config or {})
-    method = cfg.get("method", "minimize")
-    get_solver(method)
-    options = cfg.get("options") or {}
-    if not isinstance(options, Mapping):
-        raise TypeError(f"optimizer_config['options'] must be a dict, got {type(options).__name__}")
-    return method, dict(options), cfg.get("bounds")
+    method = settings.check_method(cfg.get("method", settings.DEFAULT_METHOD))
+    return method, settings.check_options(method, cfg.get("options")), cfg.get("bounds")
+
+
+def _checked_problem(model, datasets, optimize_params, starting_values, covariance_scaling, bounds) -> FitProblem:
+    """The fit problem, its covariance scaling and bounds checked by :mod:`pbufjax.fit.settings` first."""
+    covariance_scaling = settings.check_covariance_scaling(covariance_scaling)
+    if bounds is not None:
+        names = canonical_datasets(datasets)
+        free = settings.check_name_list(optimize_params, "optimize_params")
+        bounds = settings.check_bounds(model, bounds, names, free)
+    problem = get_problem(model, datasets, optimize_params, starting_values, covariance_scaling, bounds)
+    if problem.n_free == 0:
+        raise ValueError("the list of parameters to optimize is empty")
+    return problem
 
 
 class ParameterOptimizer:
@@ -55,10 +68,8 @@ class ParameterOptimizer:
     """
 
     def __init__(self, optimizer_config: Mapping[str, Any] | None = None):
-        if optimizer_config is not None and not isinstance(optimizer_config, Mapping):
-            raise TypeError(f"optimizer_config must be a dict, got {type(optimizer_config).__name__}")
+        _split_config(optimizer_config)
         self.optimizer_config = dict(optimizer_config or {})
-        _split_config(self.optimizer_config)
 
     def get_optimization_bounds(self, model: str, param: str) -> tuple[float, float]:
         """Physical bounds of ``param`` for ``model`` (see :func:`pbufjax.parameter.get_optimization_bounds`).
@@ -97,7 +108,8 @@ class ParameterOptimizer:
             optimize_params: parameters to optimize.
             starting_values: starting values (and values of fixed parameters);
                 default the model defaults.
-            covariance_scaling: :math:`s` in :math:`C \\to sC`.
+            covariance_scaling: :math:`s` in :math:`C \\to sC`, in ``(0, 1000]``
+                (:data:`~pbufjax.fit.settings.COV_SCALE_RANGE`).
             optimizer_config: ``{"method", "options", "bounds"}`` (default the one given
                 to the constructor; ``minimize`` = L-BFGS-B with exact gradients).
 
@@ -105,14 +117,14 @@ class ParameterOptimizer:
             :class:`OptimizationResult`.
 
         Raises:
-            ValueError, KeyError, TypeError: bad input (see :class:`FitProblem`).
+            ValueError, KeyError, TypeError: bad input (see :class:`FitProblem`; the
+                method, options, bounds and covariance scaling are checked first by
+                :mod:`pbufjax.fit.settings`, as in ``run_fit``).
         """
         cfg = dict(self.optimizer_config)
         cfg.update(optimizer_config or {})
         method, options, bounds = _split_config(cfg)
-        problem = get_problem(model, datasets, optimize_params, starting_values, covariance_scaling, bounds)
-        if problem.n_free == 0:
-            raise ValueError("the list of parameters to optimize is empty")
+        problem = _checked_problem(model, datasets, optimize_params, starting_values, covariance_scaling, bounds)
         out = solve(problem, method, options)
         return _optimization_result(problem, out, method)
 
@@ -160,7 +172,8 @@ def optimize_cmb_parameters(model: str, optimize_params: Sequence[str] | str,
         optimize_params: parameters to optimize (e.g. ``["H0", "Om0", "Obh2", "ns"]``;
             ``ns`` is constrained only by ``planck2018_priors_ns``).
         starting_params: starting values / fixed values.
-        covariance_scaling: :math:`s` in :math:`C \\to sC`.
+        covariance_scaling: :math:`s` in :math:`C \\to sC`, in ``(0, 1000]``
+            (:data:`~pbufjax.fit.settings.COV_SCALE_RANGE`).
         dataset: the CMB dataset (``cmb`` = ``planck2018_priors``, or ``planck2018_priors_ns``).
         optimizer_config: ``{"method", "options", "bounds"}``.
 
@@ -169,7 +182,8 @@ def optimize_cmb_parameters(model: str, optimize_params: Sequence[str] | str,
         ``convergence_diagnostics``, ``parameter_bounds_info``, ``provenance``).
 
     Raises:
-        ValueError: the dataset is not a CMB dataset, or bad input (see :class:`FitProblem`).
+        ValueError: the dataset is not a CMB dataset, or bad input (see :class:`FitProblem`
+            and :mod:`pbufjax.fit.settings`).
     """
     from .. import data as _ds
 
@@ -179,9 +193,7 @@ def optimize_cmb_parameters(model: str, optimize_params: Sequence[str] | str,
         raise ValueError(f"dataset {dataset!r} is not a CMB dataset (type {dtype!r}); use 'cmb' or "
                          f"'planck2018_priors_ns'")
     method, options, bounds = _split_config(optimizer_config)
-    problem = get_problem(model, [name], optimize_params, starting_params, covariance_scaling, bounds)
-    if problem.n_free == 0:
-        raise ValueError("the list of parameters to optimize is empty")
+    problem = _checked_problem(model, [name], optimize_params, starting_params, covariance_scaling, bounds)
     out = solve(problem, method, options)
     res = _optimization_result(problem, out, method)
     return CMBOptimizationResult(

@@ -101,9 +101,10 @@ class SolverSpec:
             A new dict: numbers cast to the declared ``int``/``float``; other values unchanged.
 
         Raises:
-            TypeError: ``options`` not a dict, or a value of the wrong type.
-            ValueError: an option the solver does not take (lists the valid ones), or a value
-                out of range.
+            TypeError: ``options`` not a dict, or a value of the wrong type (a bool or a string for
+                a number, a non-integral number such as 1.5 for an ``int``).
+            ValueError: an option the solver does not take (lists the valid ones), a number that
+                is not finite, or a value out of range.
         """
         if options is None:
             return {}
@@ -128,8 +129,16 @@ class SolverSpec:
         for t in types:
             if t in (int, float) and isinstance(value, (numbers.Real, np.integer, np.floating)) \
                     and not isinstance(value, (bool, np.bool_)):
-                if t is int and not np.isfinite(float(value)):
-                    continue
+                try:
+                    finite = bool(np.isfinite(float(value)))
+                except OverflowError:  # an int beyond the float range
+                    finite = False
+                if not finite:
+                    raise ValueError(f"{kind}option {key!r} must be a finite number, got {value!r}")
+                if t is int and float(value) != int(value):
+                    if float in types:
+                        continue
+                    raise TypeError(f"{kind}option {key!r} must be an integer, got {value!r}")
                 out = t(value)
                 if key in self.positive and not out > 0 or key in self.nonnegative and not out >= 0:
                     bound = "> 0" if key in self.positive else ">= 0"
