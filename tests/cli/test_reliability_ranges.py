@@ -44,3 +44,10 @@ def test_a_config_value_outside_the_valid_range_is_refused(run, tmp_path):
     code, out, err = run("fit", "--config", path)
     assert code == 2
     assert "H0 = 1e+308 is outside its valid range [10, 200]" in err
+
+
+def test_freeze_uses_the_shared_check_of_frozen_parameters(run):
+    """The CLI's --freeze check is fit.settings.check_frozen_parameters (the one run_fit uses)."""
+    code, out, err = run("fit", "--datasets", "cmb", "--optimize", "H0,Om0", "--freeze", "zzz")
+    assert code == 2
+    assert "--freeze: frozen_parameters: 'zzz' is not a parameter of model 'lcdm' or a nuisance parameter" in err

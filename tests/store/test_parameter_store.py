@@ -178,7 +178,9 @@ def test_bad_updates_are_rejected_and_write_nothing(tmp_path, model, values, met
             "schema_version",
         ),
         (b'{"schema_version": 99, "model": "lcdm", "updated": "x", "parameters": {}}', "newer"),
-        (b'{"schema_version": 1, "model": "lcdm", "updated": "x", "parameters": {"H0": "fast"}}', "H0"),
+        # a value that is not a number ({"H0": "fast"}) leaves the file usable: it is ignored and
+        # quarantined (tests/store/test_reliability_store.py)
+        (b'{"schema_version": 1, "model": "lcdm", "updated": "x", "parameters": {}, "provenance": []}', "provenance"),
         (b'{"schema_version": 1, "model": "pbuf", "updated": "x", "parameters": {}}', "expected 'lcdm'"),
     ],
 )
@@ -238,7 +240,7 @@ def test_repair_keeps_backups_and_rebuilds(tmp_path):
     assert report["dropped_records"] == 1
     assert Path(report["backups"][0]).read_text() == raw_before
     assert len(store.get_optimization_history()) == 3
-    assert store.repair() == {"backups": [], "rebuilt": [], "dropped_records": 0}  # healthy: untouched
+    assert store.repair() == {"backups": [], "rebuilt": [], "dropped_records": 0, "quarantined": []}  # healthy
 
 
 # ---------------------------------------------------------------------------

@@ -139,7 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         with _session(args):
-            return int(args.handler(args))
+            code = int(args.handler(args))
+        if hasattr(args, "store_dir") and not getattr(args, "no_precomputed", False):
+            _args.note_store(args, args.store_dir)  # e.g. ``sample``, which hands --store-dir to the library
+        notice = _args.store_notice(args)  # where the store is, for every command that read or wrote it
+        if notice:
+            sys.stderr.write(f"pbufjax: {notice}\n")
+        return code
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     except KeyboardInterrupt:

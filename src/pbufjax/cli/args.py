@@ -430,10 +430,45 @@ def data_dir(args) -> Path | None:
 
 
 def store(args):
-    """The parameter store of ``--store-dir`` (else ``$PBUFJAX_STORE_DIR``, else ``./optimization_results``)."""
+    """The parameter store of ``--store-dir`` (else ``$PBUFJAX_STORE_DIR``, else ``./optimization_results``).
+
+    The command is marked as one that uses the store (:func:`note_store`), so that
+    :func:`pbufjax.cli.main` says where the store is when it ends.
+    """
     from ..store import OptimizedParameterStore
 
     folder = getattr(args, "store_dir", None)
     if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
         raise UsageError(f"--store-dir {folder} exists and is not a directory")
-    return OptimizedParameterStore(folder)
+    opened = OptimizedParameterStore(folder)
+    note_store(args, opened.store_dir)
+    return opened
+
+
+def note_store(args, folder=None) -> Path:
+    """Mark the command as one that reads or writes the parameter store in ``folder``.
+
+    For commands that hand ``--store-dir`` to the library instead of opening the store
+    through :func:`store` (``sample``). ``folder`` is resolved like the store's own
+    (``None``: ``$PBUFJAX_STORE_DIR``, else ``./optimization_results``).
+
+    Returns:
+        The absolute store folder.
+    """
+    from ..store import resolve_store_dir
+
+    path = resolve_store_dir(folder)
+    args.store_used = path
+    return path
+
+
+def store_notice(args) -> str | None:
+    """``"store: /abs/folder"`` for a command that used the parameter store (``None`` otherwise or with ``-q``).
+
+    :func:`pbufjax.cli.main` prints it on stderr when the command ends (so ``--json``
+    output on stdout stays machine-readable, and a usage error stays one line).
+    """
+    path = getattr(args, "store_used", None)
+    if path is None or getattr(args, "quiet", False):
+        return None
+    return f"store: {path}"

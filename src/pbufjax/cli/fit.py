@@ -7,7 +7,9 @@ Where each fit setting comes from, highest precedence first::
 The store supplies starting values: the stored optimized defaults (unless
 ``--no-precomputed``), then with ``--warm-start`` the values of successful optimizations
 younger than 24 hours. A converged joint fit with ``--optimize`` stores its optimized
-values (unless ``--dry-run`` or ``save_results: false``).
+values (unless ``--dry-run`` or ``save_results: false``), except the parameters that ended
+at a bound of the optimization box or that the data do not constrain: those are recorded in
+the store's history, flagged with the reason, and the closing message names them.
 """
 
 from __future__ import annotations
@@ -175,11 +177,13 @@ def resolve_fit_settings(args) -> dict[str, Any]:
         optimize = parameter.validate_free_params(model, opt["optimize_parameters"])
     except ValueError as exc:
         raise UsageError(f"--optimize: {message(exc)}") from None
+    from ..fit import settings
+
     valid = A.model_parameters(model)
-    for name in opt["frozen_parameters"]:
-        if name not in valid:
-            raise UsageError(f"--freeze: {name!r} is not a parameter of model {model!r}; "
-                             f"valid parameters: {', '.join(valid)}")
+    try:
+        settings.check_frozen_parameters(model, opt["frozen_parameters"], [dsmod.resolve_name(d) for d in datasets])
+    except ValueError as exc:
+        raise UsageError(f"--freeze: {message(exc)}") from None
     free = effective_optimize_list(optimize, opt["frozen_parameters"])
     if optimize and not free:
         logger.warning("every parameter in --optimize is frozen; evaluating at fixed values")
@@ -201,7 +205,14 @@ def resolve_fit_settings(args) -> dict[str, Any]:
     for label, layer in layers:
         for k, v in layer.items():
             overrides[k], sources[k] = v, label
-    parameter.build_params(model, overrides, derived=False)  # physical consistency of the starting point
+    try:
+        parameter.build_params(model, overrides, derived=False)  # physical consistency of the starting point
+    except ValueError as exc:
+        from_store = [k for k, label in sources.items() if label in ("store", "warm start")]
+        if not from_store:
+            raise
+        raise UsageError(f"{message(exc)} (starting values {', '.join(from_store)} came from the parameter store "
+                         f"{store.store_dir}; rerun with --no-precomputed, or set them on the command line)") from None
     optimizer_config = _optimizer_config(args, cfg, opt)
     check_output_path(args.output)
     return {"model": model, "datasets": datasets, "mode": args.mode or cfg["mode"] or "joint", "optimize": free,
@@ -241,8 +252,34 @@ def run_fit_command(settings: Mapping[str, Any], progress: bool = True) -> dict[
     return dict(result)
 
 
+def _flags(result: Mapping[str, Any], free) -> tuple[list[str], list[str]]:
+    """(parameters at a bound, unconstrained parameters) among ``free``, from the fit's diagnostics."""
+    diag = result.get("diagnostics") if isinstance(result.get("diagnostics"), Mapping) else {}
+    reached = set(diag.get("bounds_reached") or ()) | set(_opt_block(result).get("bounds_reached") or ())
+    unconstrained = set(diag.get("unconstrained") or ())
+    return [p for p in free if p in reached], [p for p in free if p in unconstrained]
+
+
+def _not_stored(result: Mapping[str, Any], values: Mapping[str, float], flagged: Mapping[str, str]) -> dict:
+    """``{name: {"value", "reason"}}`` of the flagged values; an ``at bound`` reason names the bound."""
+    bounds = _opt_block(result).get("bounds") or {}
+    out = {}
+    for name, reason in flagged.items():
+        value, detail = values[name], reason
+        lo_hi = bounds.get(name)
+        if "at bound" in reason and isinstance(lo_hi, (list, tuple)) and len(lo_hi) == 2:
+            side = min(zip((abs(value - lo_hi[0]), abs(value - lo_hi[1])), ("lower", "upper"), lo_hi))
+            detail = reason.replace("at bound", f"at its {side[1]} bound {fmt(side[2])}")
+        out[name] = {"value": value, "reason": detail}
+    return out
+
+
 def _store_result(settings: Mapping[str, Any], result: Mapping[str, Any], status: str | None) -> dict[str, Any]:
-    """Store optimized values when allowed; return what happened (for the report)."""
+    """Store optimized values when allowed; return what happened (for the report).
+
+    Values at a bound or unconstrained are passed as ``bounds_reached`` / ``unconstrained``:
+    the store records them in the history but not as defaults (``not_stored`` says why).
+    """
     from ..runtime import utc_now
 
     free, opt, store = settings["optimize"], settings["options"], settings["store"]
@@ -255,6 +292,7 @@ def _store_result(settings: Mapping[str, Any], result: Mapping[str, Any], status
         return {**info, "reason": reason}
     values = {p: float(result.get("params", {})[p]) for p in free}
     block = _opt_block(result)
+    at_bound, unconstrained = _flags(result, free)
     meta = {
         "timestamp": utc_now(),
         "datasets": list(settings["datasets"]),
@@ -266,13 +304,22 @@ def _store_result(settings: Mapping[str, Any], result: Mapping[str, Any], status
         "covariance_scaling": settings["covariance_scaling"],
         "frozen_parameters": settings["frozen"],
         "starting_values": {p: settings["overrides"].get(p) for p in free},
+        "bounds_reached": at_bound,
+        "unconstrained": unconstrained,
         "source": "pbufjax command line",
     }
     meta = {k: v for k, v in meta.items() if v is not None}
-    record = store.update_model_defaults(settings["model"], values, meta, dry_run=bool(opt["dry_run"]))
-    info.update(stored=not opt["dry_run"], dry_run=bool(opt["dry_run"]), values=values, record_id=record["record_id"])
-    if opt["dry_run"]:
+    dry = bool(opt["dry_run"])
+    record = store.update_model_defaults(settings["model"], values, meta, dry_run=dry)
+    kept = {k: v for k, v in record["final_values"].items() if k not in record["flagged"]}
+    info.update(stored=bool(kept) and not dry, dry_run=dry, values=kept, recorded=not dry,
+                not_stored=_not_stored(result, record["final_values"], record["flagged"]),
+                record_id=record["record_id"])
+    if dry:
         info["reason"] = "dry run"
+    elif not kept:
+        info["reason"] = ("every optimized parameter ended at a bound or unconstrained; "
+                          "the values are recorded in the history only")
     return info
 
 
@@ -309,7 +356,16 @@ def _fit_report(settings, result, status, stored) -> str:
         lines.append(f"stored {', '.join(stored['values'])} as {settings['model']} defaults in {stored['store_dir']}")
     elif settings["optimize"]:
         lines.append(f"store not updated: {stored.get('reason', '')}")
+    if stored.get("not_stored"):
+        lines.append(_not_stored_line(settings["model"], stored))
     return "\n".join(lines)
+
+
+def _not_stored_line(model: str, stored: Mapping[str, Any]) -> str:
+    """The closing line naming the values kept out of the defaults, and why."""
+    what = "; ".join(f"{k} = {fmt(e['value'])} ({e['reason']})" for k, e in stored["not_stored"].items())
+    where = "would be recorded in the history only" if stored.get("dry_run") else "recorded in the history only"
+    return f"not stored as {model} defaults ({where}; later fits do not start from them): {what}"
 
 
 def cmd_fit(args) -> int:
@@ -332,6 +388,8 @@ def cmd_fit(args) -> int:
         write_json(args.output, result)
     if args.json:
         emit(dumps(result))
+        if stored.get("not_stored") and not args.quiet:
+            sys.stderr.write(f"pbufjax: {_not_stored_line(settings['model'], stored)}\n")
     else:
         emit(_fit_report(settings, result, status, stored))
         if args.output:

@@ -30,22 +30,35 @@ def register(sub) -> None:
     p.add_argument("--models", metavar="A,B", help="models to compare (default lcdm, pbuf and every stored model)")
     A.add_general(p, data=False)
     p.set_defaults(handler=cmd_store_consistency)
-    p = ssub.add_parser("repair", help="move corrupt store files aside as backups and rebuild from the history")
+    p = ssub.add_parser("repair", help="move corrupt store files aside as backups, rebuild from the history, and "
+                                        "quarantine stored values outside their valid range")
     A.add_general(p, data=False)
     p.set_defaults(handler=cmd_store_repair)
 
 
+def _ignored(store) -> dict[str, dict[str, str]]:
+    """``{model: {parameter: problem}}``: stored values the store ignores (outside their valid range)."""
+    from ..store import MODEL_FILE_SUFFIX, StoreInvalidValue
+
+    out: dict[str, dict[str, str]] = {}
+    for problem in store.check():
+        if isinstance(problem, StoreInvalidValue):
+            out.setdefault(problem.path.name[: -len(MODEL_FILE_SUFFIX)], {})[problem.parameter] = problem.problem
+    return out
+
+
 def cmd_store_show(args) -> int:
-    """``pbufjax store show``: stored values with their provenance."""
+    """``pbufjax store show``: stored values with their provenance (and the values it ignores)."""
     store = A.store(args)
     models = [A.check_model(args.model)] if args.model else store.stored_models()
+    ignored = _ignored(store)
     out, rows = {}, []
     for m in models:
         params = store.get_model_defaults(m)
         meta = params.pop("optimization_metadata")
         stored = store.get_stored_parameters(m)
         out[m] = {"stored": stored, "defaults": params, "updated": meta.get("updated"),
-                  "provenance": meta.get("provenance", {})}
+                  "provenance": meta.get("provenance", {}), "ignored": ignored.get(m, {})}
         for name, value in stored.items():
             prov = meta.get("provenance", {}).get(name, {})
             rows.append([m, name, fmt(value), prov.get("dataset"), prov.get("timestamp")])
@@ -56,6 +69,10 @@ def cmd_store_show(args) -> int:
     else:
         emit(f"store: {store.store_dir}")
         emit(format_table(["model", "parameter", "value", "dataset", "optimized at"], rows))
+    if not args.json:
+        for m in models:
+            for name, problem in ignored.get(m, {}).items():
+                emit(f"ignored {m} {name}: {problem} (`pbufjax store repair` moves it to the quarantine section)")
     return EXIT_OK
 
 
@@ -115,16 +132,19 @@ def cmd_store_consistency(args) -> int:
 
 
 def cmd_store_repair(args) -> int:
-    """``pbufjax store repair``: keep corrupt files as backups, rebuild from the history."""
+    """``pbufjax store repair``: keep corrupt files as backups, rebuild from the history, quarantine bad values."""
     store = A.store(args)
     problems = store.check()
     report = store.repair()
     if args.json:
         emit(dumps({"problems": [message(p) for p in problems], **report}))
         return EXIT_OK
-    if not report["backups"]:
+    if not report["backups"] and not report["quarantined"]:
         emit(f"store {store.store_dir} is healthy; nothing to repair")
         return EXIT_OK
+    for q in report["quarantined"]:
+        emit(f"quarantined {q['model']} {q['parameter']} = {q['value']!r} in {q['file']}: {q['reason']} "
+             "(kept in the file's 'quarantined_parameters' section; fits no longer see it)")
     for b in report["backups"]:
         emit(f"kept the corrupt file as {b}")
     for r in report["rebuilt"]:

@@ -3,11 +3,14 @@
 An optimization (for example PBUF's ``k_sat, alpha, H0, Om0`` on the CMB priors)
 writes its best-fit values here; every later fit of the same model starts from
 them (``use_precomputed``), and ``warm_start`` picks the most recent record if it
-is younger than 24 hours.
+is younger than 24 hours. A value that ended its fit at a bound or unconstrained is
+recorded in the history but never becomes a default; a stored value outside its
+parameter's valid range is ignored (one warning) and quarantined by ``repair``.
 
 Modules: :mod:`.errors` (the exceptions), :mod:`.files` (the folder, atomic
 writes, checked reads), :mod:`.schema` (file formats and their validation),
 :mod:`.records` (checking an update, building its OptimizationRecord),
+:mod:`.values` (valid ranges, flagged parameters, the quarantine section),
 :mod:`.consistency` (cross-model check of the shared parameters),
 :mod:`.store` (:class:`OptimizedParameterStore`).
 
@@ -16,7 +19,7 @@ fit, the sampler and the command line can all read it.
 """
 
 from .consistency import CONSISTENCY_TOLERANCE, SHARED_PARAMETERS, cross_model_report
-from .errors import StoreCorruptError, StoreError, StoreLockTimeout
+from .errors import StoreCorruptError, StoreError, StoreInvalidValue, StoreLockTimeout
 from .files import (
     DEFAULT_STORE_DIRNAME,
     HISTORY_FILENAME,
@@ -45,6 +48,7 @@ __all__ = [
     "OptimizedParameterStore",
     "StoreCorruptError",
     "StoreError",
+    "StoreInvalidValue",
     "StoreLockTimeout",
     "atomic_write_json",
     "cross_model_report",

@@ -20,6 +20,7 @@ import numpy as np
 from ..cosmology.parameters import STATIC_PARAMS, get_defaults
 from ..runtime import parse_timestamp, to_jsonable, utc_now
 from .files import model_filename
+from .values import flag_lists, flagged_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,10 @@ def check_update(
         model: model name.
         optimized_params: ``{parameter: value}``.
         optimization_metadata: free-form provenance; ``frozen_parameters`` lists
-            parameters whose values are not stored.
+            parameters whose values are not stored; ``bounds_reached`` and
+            ``unconstrained`` (or ``parameter_bounds_info["bounds_reached"]``) list
+            parameters that are recorded but not stored as defaults
+            (:mod:`pbufjax.store.values`).
 
     Returns:
         ``(values, metadata)``: the values to store (frozen ones dropped) and a copy
@@ -105,6 +109,7 @@ def check_update(
         values[name] = number
     if not values:
         raise ValueError(f"every optimized parameter is frozen ({', '.join(sorted(frozen))}); nothing to store")
+    flag_lists(meta)  # TypeError for malformed bounds_reached / unconstrained, before anything is written
     return values, meta
 
 
@@ -114,13 +119,18 @@ def make_record(model: str, values: Mapping[str, float], metadata: Mapping[str, 
     Keys of ``metadata`` with a meaning: ``timestamp`` (ISO 8601, default now),
     ``chi2_improvement``, ``convergence_status`` (default ``"unknown"``),
     ``dataset`` or ``datasets`` (else ``optimization_source``, else
-    ``"unspecified"``); the rest is kept as ``metadata``.
+    ``"unspecified"``), ``bounds_reached`` and ``unconstrained`` (they become the
+    record's ``flagged``: ``{name: reason}`` for the values that are recorded but not
+    stored as defaults); the rest is kept as ``metadata``.
 
     Raises:
         ValueError: a malformed timestamp or a non-finite ``chi2_improvement``.
         TypeError: a metadata value of the wrong type.
     """
     meta = dict(metadata)
+    flagged = flagged_parameters(values, *flag_lists(meta))
+    meta.pop("bounds_reached", None)
+    meta.pop("unconstrained", None)
     timestamp = meta.pop("timestamp", None) or utc_now()
     parse_timestamp(timestamp)  # reject malformed timestamps before anything is written
     chi2_improvement = meta.pop("chi2_improvement", None)
@@ -147,6 +157,7 @@ def make_record(model: str, values: Mapping[str, float], metadata: Mapping[str, 
         "final_values": dict(values),
         "chi2_improvement": chi2_improvement,
         "convergence_status": status,
+        "flagged": flagged,
         "metadata": to_jsonable(meta, "optimization_metadata"),
     }
 

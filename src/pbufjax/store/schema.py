@@ -10,22 +10,26 @@ and a ``kind`` string. A model file (``<model>_defaults.json``) looks like::
       "updated": "2025-10-22T14:42:00.000000Z",
       "parameters": {"k_sat": 0.9762, "alpha": 0.0005},
       "provenance": {"k_sat": {"record_id": "...", "timestamp": "...", "dataset": "cmb"}},
-      "last_record_id": "..."
+      "last_record_id": "...",
+      "quarantined_parameters": {}
     }
 
-and the history file holds ``{"schema_version": 1, "kind":
-"pbufjax.optimization_history", "records": [OptimizationRecord, ...]}``. The
+(``quarantined_parameters``, optional: values moved out of ``parameters`` because they
+are not finite numbers inside their valid range, see :mod:`pbufjax.store.values`), and
+the history file holds ``{"schema_version": 1, "kind": "pbufjax.optimization_history",
+"records": [OptimizationRecord, ...]}``; a record may carry ``flagged`` (``{name:
+reason}``: values recorded but not stored as defaults). The
 functions here are pure functions of the decoded JSON; they raise
 :class:`~pbufjax.store.errors.StoreCorruptError` naming the file.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from .errors import StoreCorruptError
+from .values import QUARANTINE_KEY
 
 #: Version of the on-disk format written by this package.
 SCHEMA_VERSION = 1
@@ -82,11 +86,11 @@ def validate_model_doc(doc: Any, path: Path, model: str | None = None) -> dict:
             raise StoreCorruptError(path, f"key {key!r} must be a {kind.__name__}, found {type(doc[key]).__name__}")
     if model is not None and doc["model"] != model:
         raise StoreCorruptError(path, f"holds model {doc['model']!r}, expected {model!r}")
-    for name, value in doc["parameters"].items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise StoreCorruptError(path, f"parameter {name!r} has the non-numeric or non-finite value {value!r}")
-    if not isinstance(doc.get("provenance", {}), dict):
-        raise StoreCorruptError(path, "key 'provenance' must be an object")
+    # a parameter value that is not a number in its valid range leaves the file usable: the
+    # store ignores it and ``repair`` quarantines it (pbufjax.store.values)
+    for key in ("provenance", QUARANTINE_KEY):
+        if not isinstance(doc.get(key, {}), dict):
+            raise StoreCorruptError(path, f"key {key!r} must be an object")
     return doc
 
 
@@ -109,6 +113,9 @@ def record_problem(rec: Any) -> str | None:
             return f"has a non-numeric final value for {name!r}"
     if not all(isinstance(p, str) for p in rec["optimized_params"]):
         return "has a non-string entry in 'optimized_params'"
+    flagged = rec.get("flagged", {})
+    if not isinstance(flagged, dict) or not all(isinstance(v, str) for v in flagged.values()):
+        return "has 'flagged' that is not an object of reasons"
     return None
 
 
@@ -160,6 +167,9 @@ def salvage_records(raw: Any) -> tuple[list[dict], int]:
 def rebuild_model_doc(model: str, records: list[dict], updated: str) -> dict | None:
     """Model document of ``model`` replayed from its history records (oldest first).
 
+    Values a record flags (at a bound, unconstrained) are not replayed: they never
+    became defaults.
+
     Returns:
         The document (marked ``rebuilt_from_history``), or ``None`` when no record
         of ``model`` stores a value.
@@ -171,7 +181,10 @@ def rebuild_model_doc(model: str, records: list[dict], updated: str) -> dict | N
         if rec["model"] != model:
             continue
         last = rec
+        flagged = rec.get("flagged") or {}
         for name, value in rec["final_values"].items():
+            if name in flagged:
+                continue
             params[name] = float(value)
             provenance[name] = {
                 "record_id": rec.get("record_id"),

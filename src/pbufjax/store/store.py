@@ -43,9 +43,10 @@ from ..cosmology.parameters import STATIC_PARAMS, get_defaults, validate_params
 from ..runtime import parse_timestamp, utc_now
 from . import files, schema
 from .consistency import CONSISTENCY_TOLERANCE, cross_model_report
-from .errors import StoreCorruptError, StoreError, StoreLockTimeout
+from .errors import StoreCorruptError, StoreError, StoreInvalidValue, StoreLockTimeout
 from .files import HISTORY_FILENAME, LOCK_FILENAME, MODEL_FILE_SUFFIX, atomic_write_json, read_json
 from .records import check_update, make_record
+from .values import QUARANTINE_KEY, quarantine, value_problems
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class OptimizedParameterStore:
         self.store_dir = files.resolve_store_dir(store_dir)
         self.lock_timeout = float(lock_timeout)
         self._lock = filelock.FileLock(str(self.store_dir / LOCK_FILENAME), timeout=self.lock_timeout)
+        self._warned: set[tuple[str, str, str]] = set()  # (file, parameter, value) already warned about
 
     def __repr__(self) -> str:
         return f"OptimizedParameterStore({str(self.store_dir)!r})"
@@ -138,14 +140,36 @@ class OptimizedParameterStore:
         doc = read_json(self.history_path)
         return schema.history_doc() if doc is None else schema.validate_history_doc(doc, self.history_path)
 
+    def _warn_once(self, path: Path, name: str, value: Any, text: str) -> None:
+        key = (str(path), name, repr(value))
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning("%s", text)
+
+    def _usable(self, model: str, path: Path, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` without those outside their valid range (each warned about once per store object)."""
+        try:
+            problems = value_problems(model, values)
+        except ValueError:  # a file of a model this pbufjax does not know: nothing to check against
+            return dict(values)
+        for name, problem in problems.items():
+            text = (str(StoreInvalidValue(path, name, values[name], problem)) if path != self.history_path else
+                    f"parameter store file {path}: a record holds {problem}; the value is ignored")
+            self._warn_once(path, name, values[name], text)
+        return {k: v for k, v in values.items() if k not in problems}
+
     def get_stored_parameters(self, model: str) -> dict[str, float]:
         """Only the stored (optimized) values of ``model`` (empty if none).
+
+        A stored value that is not a finite number inside its parameter's valid range
+        is left out, with one warning naming the file, the parameter, the value and the
+        range (``pbufjax store repair`` quarantines it).
 
         Raises:
             StoreCorruptError: the model's file is corrupt (it is left untouched).
         """
         doc = self._read_model_doc(model)
-        return dict(doc["parameters"]) if doc else {}
+        return self._usable(model, self.model_path(model), doc["parameters"]) if doc else {}
 
     def get_model_defaults(self, model: str) -> dict[str, Any]:
         """Current defaults of ``model``: the model's defaults overlaid with stored optimized values.
@@ -156,7 +180,8 @@ class OptimizedParameterStore:
         Returns:
             ParameterDict (numeric inputs plus ``model_class``) with an
             ``optimization_metadata`` entry: ``optimized_params`` (names taken from
-            the store), ``source`` (the store file or ``"model defaults"``),
+            the store; a stored value outside its valid range is ignored with a
+            warning), ``source`` (the store file or ``"model defaults"``),
             ``updated``, ``provenance`` and ``last_optimization``. The dict can be
             passed as ``overrides`` to :func:`pbufjax.parameter.build_params`.
 
@@ -170,7 +195,7 @@ class OptimizedParameterStore:
         if doc:
             valid = set(params) - set(STATIC_PARAMS)
             applied = []
-            for name, value in doc["parameters"].items():
+            for name, value in self._usable(model, self.model_path(model), doc["parameters"]).items():
                 if name in valid:
                     params[name] = float(value)
                     applied.append(name)
@@ -214,7 +239,9 @@ class OptimizedParameterStore:
 
         Records are replayed oldest first, so a parameter optimized twice in the
         window takes its most recent value. Records with a status other than
-        ``"success"`` or an unparseable timestamp are skipped.
+        ``"success"`` or an unparseable timestamp are skipped, and so are the values a
+        record flags (at a bound, unconstrained) and values outside their valid range
+        (warned about once).
 
         Returns:
             ``{name: value}``, empty when no record is recent enough.
@@ -229,20 +256,29 @@ class OptimizedParameterStore:
             except (TypeError, ValueError):
                 continue
             if -_dt.timedelta(minutes=5) <= age <= max_age:  # tolerate small clock skew
-                values.update({k: float(v) for k, v in rec["final_values"].items()})
+                flagged = rec.get("flagged") or {}
+                kept = {k: v for k, v in rec["final_values"].items() if k not in flagged}
+                values.update({k: float(v) for k, v in self._usable(model, self.history_path, kept).items()})
         return values
 
     # -- writing ----------------------------------------------------------
     def _build_record(
         self, model: str, optimized_params: Mapping[str, Any], optimization_metadata: Mapping[str, Any] | None
     ) -> tuple[dict[str, Any], dict[str, float]]:
-        """Validate an update and build its OptimizationRecord (reads the store, writes nothing)."""
+        """Validate an update and build its OptimizationRecord (reads the store, writes nothing).
+
+        Returns:
+            ``(record, values to store)``: the record holds every value; the flagged ones
+            (at a bound, unconstrained) are not stored.
+        """
         values, meta = check_update(model, optimized_params, optimization_metadata)
+        record = make_record(model, values, meta)
+        stored = {k: v for k, v in values.items() if k not in record["flagged"]}
         current = self.get_model_defaults(model)  # physical consistency of the resulting defaults
         current.pop("optimization_metadata", None)
-        current.update(values)
+        current.update(stored)
         validate_params(current)
-        return make_record(model, values, meta), values
+        return record, stored
 
     def update_model_defaults(
         self,
@@ -259,12 +295,17 @@ class OptimizedParameterStore:
             optimization_metadata: free-form provenance stored with the record. Keys
                 with a meaning: ``timestamp`` (ISO 8601, default now),
                 ``chi2_improvement``, ``convergence_status`` (default ``"unknown"``),
-                ``dataset`` or ``datasets``, and ``frozen_parameters`` (those
-                parameters are kept fixed: their values are not stored).
+                ``dataset`` or ``datasets``, ``frozen_parameters`` (those
+                parameters are kept fixed: their values are not stored), and
+                ``bounds_reached`` / ``unconstrained`` (or
+                ``parameter_bounds_info["bounds_reached"]``): those values are recorded
+                in the history, flagged with the reason, but do not become defaults.
             dry_run: validate and build the record, write nothing.
 
         Returns:
-            The OptimizationRecord (stored unless ``dry_run``).
+            The OptimizationRecord (stored unless ``dry_run``); its ``flagged`` entry
+            (``{name: reason}``) names the values that were not stored as defaults.
+            When every value is flagged only the history is written.
 
         Raises:
             ValueError: unknown model or parameter, non-finite or non-physical value.
@@ -283,8 +324,13 @@ class OptimizedParameterStore:
             history.setdefault("kind", schema.HISTORY_KIND)
             history["records"].append(record)
             atomic_write_json(self.history_path, history)
+            if not values:
+                logger.info("%s: %s not stored as defaults (%s); recorded in the history", model,
+                            ", ".join(record["flagged"]), record["flagged"])
+                return record
             if model_doc is None:
                 model_doc = schema.model_doc(model, record["recorded_at"])
+            self._quarantine(model, model_doc, record["recorded_at"])  # an overwritten bad value is kept
             model_doc["schema_version"] = schema.SCHEMA_VERSION
             model_doc["updated"] = record["recorded_at"]
             model_doc["parameters"].update(values)
@@ -353,8 +399,11 @@ class OptimizedParameterStore:
         for m in self.stored_models():
             doc = self._read_model_doc(m)
             recs = [r for r in history if r["model"] == m]
+            usable = self._usable(m, self.model_path(m), doc["parameters"])
             models[m] = {
-                "stored_parameters": doc["parameters"],
+                "stored_parameters": usable,
+                "ignored_parameters": {k: v for k, v in doc["parameters"].items() if k not in usable},
+                "quarantined_parameters": doc.get(QUARANTINE_KEY, {}),
                 "updated": doc["updated"],
                 "provenance": doc.get("provenance", {}),
                 "n_records": len(recs),
@@ -390,34 +439,69 @@ class OptimizedParameterStore:
         return path
 
     # -- recovery ---------------------------------------------------------
-    def check(self) -> list[StoreCorruptError]:
-        """Every problem in the store files (empty list: the store is healthy). Reads only."""
-        problems: list[StoreCorruptError] = []
+    def _quarantine(self, model: str, doc: dict, when: str, *, report: bool = False) -> list[dict[str, Any]]:
+        """Move ``doc``'s values outside their valid range to its quarantine section (in place).
+
+        Each move is logged: as a warning unless the value was already warned about, or
+        ``report`` (the caller reports the moves itself, as :meth:`repair` does).
+        """
+        try:
+            problems = value_problems(model, doc["parameters"])
+        except ValueError:  # unknown model
+            return []
+        path = self.model_path(model)
+        moved = quarantine(doc, problems, when)
+        for entry in moved:
+            key = (str(path), entry["parameter"], repr(entry["value"]))
+            level = logging.INFO if report or key in self._warned else logging.WARNING  # one warning per value
+            self._warned.add(key)
+            logger.log(level, "%s: moved %s to the quarantine section (%s)", path, entry["parameter"], entry["reason"])
+        return [{"file": str(self.model_path(model)), "model": model, **e} for e in moved]
+
+    def check(self) -> list[StoreError]:
+        """Every problem in the store files (empty list: the store is healthy). Reads only.
+
+        Returns:
+            :class:`StoreCorruptError` for each unusable file and :class:`StoreInvalidValue`
+            for each stored value outside its parameter's valid range.
+        """
+        problems: list[StoreError] = []
         try:
             self._read_history_doc()
         except StoreCorruptError as exc:
             problems.append(exc)
         for m in self.stored_models():
             try:
-                self._read_model_doc(m)
+                doc = self._read_model_doc(m)
             except (StoreCorruptError, ValueError) as exc:
                 problems.append(
                     exc if isinstance(exc, StoreCorruptError) else StoreCorruptError(self.model_path(m), str(exc))
                 )
+                continue
+            try:
+                bad = value_problems(m, doc["parameters"])
+            except ValueError:  # unknown model
+                bad = {}
+            path = self.model_path(m)
+            problems += [StoreInvalidValue(path, k, doc["parameters"][k], text) for k, text in bad.items()]
         return problems
 
     def repair(self) -> dict[str, Any]:
-        """Move corrupt store files aside as backups and rebuild what can be rebuilt.
+        """Move corrupt store files aside as backups, rebuild what can be rebuilt, quarantine bad values.
 
         A corrupt file ``X`` is renamed to ``X.corrupt-<UTC time>`` (its bytes are
         kept). The history keeps every valid record of a parseable but partly
         invalid file; a model file is rebuilt by replaying its model's records from
-        the history (oldest first). Healthy files are not touched.
+        the history (oldest first, flagged values skipped). A stored value outside
+        its parameter's valid range is moved to the model file's
+        ``quarantined_parameters`` section (kept, with the reason). Healthy files are
+        not touched; every rewrite is atomic.
 
         Returns:
-            ``{"backups": [paths], "rebuilt": [paths], "dropped_records": int}``.
+            ``{"backups": [paths], "rebuilt": [paths], "dropped_records": int,
+            "quarantined": [{"file", "model", "parameter", "value", "reason"}]}``.
         """
-        report: dict[str, Any] = {"backups": [], "rebuilt": [], "dropped_records": 0}
+        report: dict[str, Any] = {"backups": [], "rebuilt": [], "dropped_records": 0, "quarantined": []}
         if not self.store_dir.is_dir():
             return report
         stamp = re.sub(r"[-:.]", "", utc_now())  # 20251022T144200123456Z: safe in a file name
@@ -444,14 +528,19 @@ class OptimizedParameterStore:
             for m in self.stored_models():
                 path = self.model_path(m)
                 try:
-                    self._read_model_doc(m)
-                    continue
+                    doc = self._read_model_doc(m)
                 except StoreCorruptError:
                     backup(path)
-                doc = schema.rebuild_model_doc(m, history["records"], utc_now())
-                if doc is not None:
+                    doc = schema.rebuild_model_doc(m, history["records"], utc_now())
+                    if doc is not None:
+                        report["quarantined"] += self._quarantine(m, doc, doc["updated"], report=True)
+                        atomic_write_json(path, doc)
+                        report["rebuilt"].append(str(path))
+                    continue
+                moved = self._quarantine(m, doc, utc_now(), report=True)
+                if moved:
                     atomic_write_json(path, doc)
-                    report["rebuilt"].append(str(path))
+                    report["quarantined"] += moved
         return report
 
 
