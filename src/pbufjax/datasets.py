@@ -25,6 +25,7 @@ from .data.loaders import (
     load_planck2018_priors_ns,
     load_union3,
 )
+from .data.files import DataFileTypeError
 from .data.readers import (
     PANTHEON_COLUMNS,
     DataFormatError,
@@ -60,6 +61,7 @@ __all__ = [
     "PANTHEON_COLUMNS",
     "PLANCK2018_Z_STAR",
     "DataFileNotFoundError",
+    "DataFileTypeError",
     "DataFormatError",
     "DatasetSpec",
     "DatasetValidationError",

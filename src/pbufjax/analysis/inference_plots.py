@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .figures import new_figure, save_figure
+from .figures import figure_path, new_figure, save_figure
 
 # ---------------------------------------------------------------------------
 # Corner plot
@@ -52,7 +52,8 @@ def plot_corner(samples, params: Sequence[str] | None = None, *, truths: Mapping
         levels: probability masses of the contours (highest-density regions of the
             smoothed 2-D histogram).
         smooth: Gaussian smoothing of the 2-D histograms [bins].
-        path: write the figure there.
+        path: write the figure there (:func:`~pbufjax.analysis.figures.figure_path`: a folder gets a
+            default file name, no extension gets ``.png``; PNG, PDF or SVG).
         title: figure title.
 
     Returns:
@@ -61,6 +62,7 @@ def plot_corner(samples, params: Sequence[str] | None = None, *, truths: Mapping
     Raises:
         ValueError: unknown names (lists the available ones), fewer than two samples.
     """
+    path = None if path is None else figure_path(path, "corner.png")  # checked first
     summary = None
     if isinstance(samples, Mapping) and "samples" in samples:
         summary = samples.get("summary")
@@ -133,7 +135,7 @@ def plot_corner(samples, params: Sequence[str] | None = None, *, truths: Mapping
                 ax.set_yticklabels([])
     if title:
         fig.suptitle(title)
-    return save_figure(fig, path)
+    return save_figure(fig, path, "corner.png")
 
 
 # ---------------------------------------------------------------------------
@@ -152,6 +154,7 @@ def plot_profile(profile: Mapping[str, Any], *, path: str | Path | None = None, 
     Raises:
         ValueError: not a profile result.
     """
+    path = None if path is None else figure_path(path, "profile.png")  # checked first
     if not isinstance(profile, Mapping) or "delta_chi2" not in profile or "names" not in profile:
         raise ValueError("plot_profile needs the result of pbufjax.batch.profile_likelihood")
     names = list(profile["names"])
@@ -185,7 +188,7 @@ def plot_profile(profile: Mapping[str, Any], *, path: str | Path | None = None, 
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
     ax.set_title(title or f"profile likelihood — {profile.get('model', '')} on {', '.join(profile.get('datasets', []))}")
-    return save_figure(fig, path)
+    return save_figure(fig, path, "profile.png")
 
 
 def plot_mock_delta_chi2(comparison: Mapping[str, Any], *, bins: int = 40, show_chi2_law: bool = True,
@@ -200,6 +203,7 @@ def plot_mock_delta_chi2(comparison: Mapping[str, Any], *, bins: int = 40, show_
     Raises:
         ValueError: not a comparison result, or no valid mock.
     """
+    path = None if path is None else figure_path(path, "mocks.png")  # checked first
     if not isinstance(comparison, Mapping) or "delta_chi2" not in comparison or "observed" not in comparison:
         raise ValueError("plot_mock_delta_chi2 needs the result of pbufjax.batch.compare_models")
     d = np.asarray(comparison["delta_chi2"], float)
@@ -225,7 +229,7 @@ def plot_mock_delta_chi2(comparison: Mapping[str, Any], *, bins: int = 40, show_
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
     ax.set_title(title or f"model comparison on {', '.join(comparison.get('datasets', []))}")
-    return save_figure(fig, path)
+    return save_figure(fig, path, "mocks.png")
 
 
 __all__ = ["plot_corner", "plot_mock_delta_chi2", "plot_profile"]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .figures import dataset_label, new_figure, save_figure
+from .figures import dataset_label, figure_path, new_figure, save_figure
 
 #: Colors of the BAO quantities.
 BAO_COLORS = {"DM": "tab:blue", "DH": "tab:orange", "DV": "tab:green"}
@@ -115,7 +115,8 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
         datasets: BAO datasets (``bao`` or ``bao_ani`` type).
         model: model name (default: from ``params``).
         z_max: upper end of the curves (default: 10% beyond the highest redshift).
-        path: write the figure there.
+        path: write the figure there (:func:`~pbufjax.analysis.figures.figure_path`: a folder gets a
+            default file name, no extension gets ``.png``; PNG, PDF or SVG).
         title: figure title.
         data_dir: folder of the release files.
 
@@ -125,6 +126,7 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
     Raises:
         ValueError: a dataset that is not BAO.
     """
+    path = None if path is None else figure_path(path, "bao.png")  # checked first
     from .. import data as _data
 
     model, p = _model_and_params(params, model)
@@ -162,7 +164,7 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
     bot.set_xlabel("z")
     bot.set_ylabel("(data − model)/σ")
     top.set_title(title or f"BAO: {', '.join(datasets)} — {model}, r_d = {curves['r_d']:.2f} Mpc")
-    return save_figure(fig, path)
+    return save_figure(fig, path, "bao.png")
 
 
 # ---------------------------------------------------------------------------
@@ -179,7 +181,8 @@ def plot_sn(params, dataset: str = "union3", *, model: str | None = None, path: 
         params: best-fit parameters (``run_fit`` result, its ``"params"`` or a dict).
         dataset: an SN dataset (``union3``, ``pantheonplus``, ...).
         model: model name (default: from ``params``).
-        path: write the figure there.
+        path: write the figure there (:func:`~pbufjax.analysis.figures.figure_path`: a folder gets a
+            default file name, no extension gets ``.png``; PNG, PDF or SVG).
         title: figure title.
         data_dir: folder of the release files.
 
@@ -189,6 +192,7 @@ def plot_sn(params, dataset: str = "union3", *, model: str | None = None, path: 
     Raises:
         ValueError: a dataset that is not an SN dataset.
     """
+    path = None if path is None else figure_path(path, "sn.png")  # checked first
     import jax.numpy as jnp
 
     from .. import data as _data
@@ -223,7 +227,7 @@ def plot_sn(params, dataset: str = "union3", *, model: str | None = None, path: 
     bot.set_ylabel("data − model")
     top.set_title(title or f"Hubble diagram: {dataset_label(dataset, name)} — {model}, χ² = {ev['chi2']:.2f} "
                            f"({mu.size} SNe)")
-    return save_figure(fig, path)
+    return save_figure(fig, path, "sn.png")
 
 
 __all__ = ["BAO_COLORS", "bao_curves", "plot_bao", "plot_sn"]

@@ -3,14 +3,22 @@
 Every command reads the dataset registry (:func:`pbufjax.data.dataset_specs`) and the
 release-file registry; ``--data-dir`` is passed to them explicitly (searched first, then
 ``$PBUFJAX_DATA_DIR``, then the user cache).
+
+``data verify`` exits with :data:`~pbufjax.cli.output.EXIT_USAGE` (2), the code ``pbufjax fit``
+gives for the same bad file, when a file checked fails: a sha256 mismatch, an entry that is
+not a regular file (a folder, a FIFO, a dangling link: never opened), or, for the datasets
+named on the command line, a missing file. Each failure is also one line on stderr naming
+the file and what is wrong. Without names every registered file is listed and files never
+fetched are not a failure.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from . import args as A
-from .output import EXIT_NOT_CONVERGED, EXIT_OK, dumps, emit, fmt, format_table, message
+from .output import EXIT_OK, EXIT_USAGE, dumps, emit, fmt, format_table, message
 
 
 def register(sub) -> None:
@@ -91,12 +99,19 @@ def cmd_data_fetch(args) -> int:
     return EXIT_OK
 
 
+#: ``data verify`` statuses that fail the command (a missing file only for named datasets).
+VERIFY_FAILURES = ("HASH MISMATCH", "NOT A REGULAR FILE")
+
+
 def _verify_one(rel: str, data_dir) -> dict:
     from ..data import files as datafiles
 
     entry = {"file": rel, "path": None, "status": "missing"}
     try:
         path = datafiles.resolve(rel, data_dir)
+    except datafiles.DataFileTypeError as exc:
+        bad = next((d / rel for d in datafiles.search_dirs(data_dir) if os.path.lexists(d / rel)), None)
+        return {**entry, "path": str(bad), "status": "NOT A REGULAR FILE", "error": message(exc)}
     except datafiles.DataFileNotFoundError:
         users = [n for n, fs in datafiles.registry()["datasets"].items() if rel in fs]
         entry["fetch_command"] = datafiles.fetch_command(users[0]) if users else None
@@ -106,11 +121,25 @@ def _verify_one(rel: str, data_dir) -> dict:
         entry["status"] = "ok" if datafiles.verify(rel, path) else "no published hash"
     except datafiles.DataFileHashError as exc:
         entry.update(status="HASH MISMATCH", error=message(exc))
+    except datafiles.DataFileTypeError as exc:  # replaced between the search and the check
+        entry.update(status="NOT A REGULAR FILE", error=message(exc))
     return entry
 
 
+def _failure_line(entry: dict) -> str:
+    if entry["status"] == "missing":
+        return f"{entry['file']}: missing; fetch it with: {entry.get('fetch_command') or 'pbufjax data fetch NAME'}"
+    if entry["status"] == "HASH MISMATCH":
+        return f"{entry['file']}: hash mismatch: {entry['error']}"
+    return f"{entry['file']}: {entry['error']}"
+
+
 def cmd_data_verify(args) -> int:
-    """``pbufjax data verify [NAME ...]``: sha256 of every present release file; exit 1 on a mismatch."""
+    """``pbufjax data verify [NAME ...]``: sha256 of every present release file.
+
+    Exit 2 (as ``pbufjax fit`` for the same file) on a hash mismatch, an entry that is not a
+    regular file, or a missing file of a dataset named on the command line; 0 otherwise.
+    """
     from .. import data as datasets
     from ..data import files as datafiles
 
@@ -130,7 +159,10 @@ def cmd_data_verify(args) -> int:
         emit(format_table(["file", "status", "location"],
                           [[e["file"], e["status"], e["path"] or f"fetch: {e.get('fetch_command')}"] for e in out]))
         emit("searched: " + ", ".join(str(d) for d in datafiles.search_dirs(data_dir)))
-    return EXIT_NOT_CONVERGED if any(e["status"] == "HASH MISMATCH" for e in out) else EXIT_OK
+    failed = [e for e in out if e["status"] in VERIFY_FAILURES or (args.names and e["status"] == "missing")]
+    for e in failed:
+        sys.stderr.write(f"pbufjax data verify: {_failure_line(e)}\n")
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 __all__ = ["cmd_data_fetch", "cmd_data_info", "cmd_data_list", "cmd_data_verify", "register"]

@@ -6,12 +6,47 @@
     pbufjax plot corner SAMPLES.npz | profile PROFILE.json | mocks COMPARISON.json  --output FILE.png
 
 (``--optimize`` and ``--params`` are accepted for ``--fit``.)
+
+``--output`` is checked before any work (:func:`figure_output`): ``.png``, ``.pdf`` or
+``.svg`` is written as given; an existing folder (or a path ending in ``/``) gets
+``KIND.png`` inside it; no extension gets ``.png``; anything else is exit 2 with the valid
+extensions. ``wrote PATH`` names the file actually written.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from . import args as A
-from .output import EXIT_OK, UsageError, read_json, say
+from .output import EXIT_OK, UsageError, check_output_path, read_json, say
+
+
+def figure_output(path: str | None, flag: str = "--output", default_name: str = "figure.png") -> Path | None:
+    """The figure file a ``--output``/``--plot``/``--corner`` value writes, checked before any work.
+
+    Args:
+        path: the option's value (None when not given).
+        flag: the option's name, for the message.
+        default_name: file name used when ``path`` is a folder.
+
+    Returns:
+        The file that will be written (see :func:`pbufjax.analysis.figures.figure_path`), or None.
+
+    Raises:
+        UsageError: an extension other than ``.png``/``.pdf``/``.svg``, or a folder that
+            cannot be written.
+    """
+    if path is None:
+        return None
+    from ..analysis.figures import FIGURE_FORMATS, figure_path
+
+    try:
+        out = figure_path(path, default_name)
+    except ValueError:
+        raise UsageError(f"{flag} {path}: not a figure file; valid extensions: {', '.join(FIGURE_FORMATS)} "
+                         f"(or a folder, or no extension for .png)") from None
+    check_output_path(out, flag)
+    return out
 
 
 def register(sub) -> None:
@@ -65,10 +100,11 @@ def _model_figure(args, plots) -> None:
 
 
 def cmd_plot(args) -> int:
-    """``pbufjax plot KIND``: draw a figure."""
+    """``pbufjax plot KIND``: draw a figure; ``wrote PATH`` names the file written."""
     from ..analysis import inference_plots, plots
 
     kind = args.plot_kind
+    args.output = str(figure_output(args.output, "--output", f"{kind}.png"))
     if kind in ("bao", "sn"):
         _model_figure(args, plots)
     elif kind == "corner":
@@ -83,4 +119,4 @@ def cmd_plot(args) -> int:
     return EXIT_OK
 
 
-__all__ = ["cmd_plot", "register"]
+__all__ = ["cmd_plot", "figure_output", "register"]

@@ -9,6 +9,11 @@
 
 (``--params`` is accepted for ``--optimize``.) Exit codes: 0 success; 1 not converged
 (r_hat > 1.01, failed mock fits); 2 bad usage or input.
+
+Every output file (``--output``, ``--plot``, ``--corner``) is checked before any work: its
+extension (``.npz``/``.nc`` for samples, ``.json`` for mocks and profiles, ``.png``/``.pdf``/
+``.svg`` for figures) and that its folder can be written. A profile grid holds at most
+:data:`pbufjax.inference.batch.profile.MAX_PROFILE_POINTS` points (each point is one fit).
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import args as A
-from .output import EXIT_NOT_CONVERGED, EXIT_OK, UsageError, dumps, say, write_json
+from .output import EXIT_NOT_CONVERGED, EXIT_OK, UsageError, check_output_path, dumps, say, write_json
+from .plot import figure_output
 
 
 def priors(items: Sequence[str]) -> dict[str, Any] | None:
@@ -38,26 +45,65 @@ def priors(items: Sequence[str]) -> dict[str, Any] | None:
     return out
 
 
+def data_output(path: str | None, valid: Sequence[str], flag: str = "--output") -> str | None:
+    """Check an output file's extension and folder before any work is done.
+
+    Raises:
+        UsageError: an extension not in ``valid`` (the message lists them), a folder, or a
+            folder that cannot be written.
+    """
+    if path is None:
+        return None
+    suffix = Path(path).suffix
+    if suffix not in valid:
+        raise UsageError(f"{flag} {path}: unknown extension {suffix or '(none)'!r}; valid extensions: {', '.join(valid)}")
+    check_output_path(path, flag)
+    return path
+
+
+def _axis_size(name: str, spec: str, item: str) -> int:
+    """Number of points of one ``--grid`` value, read without building the grid."""
+    if ":" not in spec:
+        return len([s for s in spec.split(",") if s.strip()])
+    parts = spec.split(":")
+    if len(parts) != 3:
+        raise UsageError(f"--grid expects NAME=LO:HI:N, got {item!r}")
+    try:
+        return int(parts[2])
+    except ValueError:
+        raise UsageError(f"--grid {name}: number of points must be an integer, got {parts[2]!r}") from None
+
+
 def grid(items: Sequence[str]) -> dict[str, Any]:
-    """``NAME=LO:HI:N`` (N >= 1 points) or ``NAME=v1,v2,...`` (repeatable) -> the profile grid."""
+    """``NAME=LO:HI:N`` (N >= 1 points) or ``NAME=v1,v2,...`` (repeatable) -> the profile grid.
+
+    Raises:
+        UsageError: a malformed item, an axis with no points, or more points in all than
+            :data:`~pbufjax.inference.batch.profile.MAX_PROFILE_POINTS` (checked before any
+            grid is built).
+    """
     import numpy as np
+
+    from ..inference.batch import profile
 
     if not items:
         raise UsageError("give at least one --grid NAME=LO:HI:N")
-    out = {}
+    parsed = []
     for item in items:
         name, sep, spec = (s.strip() for s in item.partition("="))
         if not sep:
             raise UsageError(f"--grid expects NAME=LO:HI:N or NAME=v1,v2,..., got {item!r}")
+        parsed.append((name, spec, _axis_size(name, spec, item)))
+    total = math.prod(max(n, 0) for _, _, n in parsed)
+    if total > profile.MAX_PROFILE_POINTS:
+        sizes = " x ".join(f"{name} {n}" for name, _, n in parsed)
+        raise UsageError(f"--grid asks for {total} points ({sizes}); the limit is MAX_PROFILE_POINTS = "
+                         f"{profile.MAX_PROFILE_POINTS} (each point is one fit): use fewer points")
+    out = {}
+    for name, spec, n in parsed:
         if ":" in spec:
-            parts = spec.split(":")
-            if len(parts) != 3:
-                raise UsageError(f"--grid expects NAME=LO:HI:N, got {item!r}")
-            lo, hi = A.number(name, parts[0], "--grid"), A.number(name, parts[1], "--grid")
-            try:
-                n = int(parts[2])
-            except ValueError:
-                raise UsageError(f"--grid {name}: number of points must be an integer, got {parts[2]!r}") from None
+            lo, hi, _ = spec.split(":")
+            lo, hi = A.number(name, lo, "--grid"), A.number(name, hi, "--grid")
             if n < 1:
                 raise UsageError(f"--grid {name}: the grid has no points (N = {n}); N must be >= 1")
             out[name] = np.linspace(lo, hi, n)
@@ -175,7 +221,15 @@ def _batch_method(args) -> str:
 def cmd_sample(args) -> int:
     """``pbufjax sample``: NUTS posterior samples, summary table, optional file and corner plot."""
     from ..inference.sampling import sample_posterior
+    from ..inference.sampling.io import SAMPLE_FORMATS
 
+    data_output(args.output, SAMPLE_FORMATS)
+    if args.output and Path(args.output).suffix == ".nc":
+        import importlib.util
+
+        if importlib.util.find_spec("arviz") is None:
+            raise UsageError(f"--output {args.output}: netCDF (.nc) needs arviz: pip install arviz (or save to .npz)")
+    corner = figure_output(args.corner, "--corner", "corner.png")
     model, datasets, free, overrides = _common(args)
     res = sample_posterior(
         model, datasets, free, overrides=overrides, num_samples=args.samples, num_warmup=args.warmup,
@@ -183,10 +237,10 @@ def cmd_sample(args) -> int:
         target_accept_prob=args.target_accept, dense_mass=not args.diagonal_mass, chain_method=args.chain_method,
         use_store=not args.no_precomputed, store_dir=args.store_dir, progress_bar=bool(args.progress and not args.quiet),
         output=args.output, data_dir=A.data_dir(args))
-    if args.corner:
+    if corner:
         from ..analysis.inference_plots import plot_corner
 
-        plot_corner(res, path=args.corner)
+        plot_corner(res, path=corner)
     if args.json:
         keep = ("num_divergences", "accept_prob_mean", "num_steps_mean")
         say(dumps({"summary": res["summary"], "timing": res["timing"], "ess_per_second": res["ess_per_second"],
@@ -236,6 +290,10 @@ def cmd_mocks(args) -> int:
     """``pbufjax mocks``: batched mock fits, or the mock-calibrated model comparison."""
     import numpy as np
 
+    data_output(args.output, (".json",))
+    if args.plot and not args.compare:
+        raise UsageError("--plot draws the Δχ² histogram of a model comparison: add --compare ALT")
+    args.plot = figure_output(args.plot, "--plot", "mocks.png")
     model, datasets, free, overrides = _common(args, also=[args.compare] if args.compare else ())
     common = {"seed": args.seed, "covariance_scaling": A.cov_scale(args), "n_starts": args.starts,
               "devices": args.devices, "chunk_size": args.chunk_size, "progress": not args.quiet,
@@ -245,8 +303,6 @@ def cmd_mocks(args) -> int:
     if args.compare:
         failed = _compare(args, batch, datasets, free, overrides, common)
     else:
-        if args.plot:
-            raise UsageError("--plot draws the Δχ² histogram of a model comparison: add --compare ALT")
         res = batch.fit_mocks(model, datasets, free, args.n, overrides=overrides,
                               fiducial=A.settings(args.fiducial, "--fiducial") or None, **common)
         if args.output:
@@ -273,17 +329,20 @@ def cmd_profile(args) -> int:
     """``pbufjax profile``: profile likelihood on a grid."""
     from ..inference import batch
 
+    data_output(args.output, (".json",))
+    plot = figure_output(args.plot, "--plot", "profile.png")
+    points = grid(args.grid)
     model, datasets, free, overrides = _common(args)
-    res = batch.profile_likelihood(model, datasets, free, grid(args.grid), overrides=overrides,
+    res = batch.profile_likelihood(model, datasets, free, points, overrides=overrides,
                                    covariance_scaling=A.cov_scale(args), devices=args.devices,
                                    chunk_size=args.chunk_size, progress=not args.quiet, method=_batch_method(args),
                                    data_dir=A.data_dir(args))
     if args.output:
         write_json(args.output, res, suffix=".json")
-    if args.plot:
+    if plot:
         from ..analysis.inference_plots import plot_profile
 
-        plot_profile(res, path=args.plot)
+        plot_profile(res, path=plot)
     if args.json:
         say(dumps({k: res[k] for k in ("names", "chi2_min", "best", "intervals")}), args)
         return EXIT_OK
@@ -297,4 +356,4 @@ def cmd_profile(args) -> int:
     return EXIT_OK
 
 
-__all__ = ["cmd_mocks", "cmd_profile", "cmd_sample", "grid", "priors", "register"]
+__all__ = ["cmd_mocks", "cmd_profile", "cmd_sample", "data_output", "grid", "priors", "register"]

@@ -47,7 +47,9 @@ Aliases: ``cmb`` -> ``planck2018_priors``, ``bao`` -> ``desi_dr2``,
 
 Release files are found by :mod:`pbufjax.data.files` (argument ``data_dir``, then
 ``PBUFJAX_DATA_DIR``, then the user cache) and, by default, checked against their
-published sha256.
+published sha256. A path that holds a folder, a FIFO or a dangling link instead of the
+file raises :class:`DataFileTypeError`; a file that is not UTF-8 text raises
+:class:`DataFormatError` naming it.
 
 Modules: :mod:`~pbufjax.data.kinds` (types, BAO quantities, CMB observables),
 :mod:`~pbufjax.data.spec` (DatasetSpec and the registry), :mod:`~pbufjax.data.files`
@@ -65,7 +67,7 @@ Example:
 
 from . import builtin as builtin  # registers the built-in specs (reads no file)
 from .catalog import clear_dataset_cache, fetch, get_dataset_info, load_dataset, status
-from .files import DataFileHashError, DataFileNotFoundError
+from .files import DataFileHashError, DataFileNotFoundError, DataFileTypeError
 from .kinds import BAO_QUANTITIES, BAO_QUANTITIES_WITH_RDFID, CMB_OBSERVABLES, DATASET_TYPES
 from .readers import DataFormatError
 from .spec import (
@@ -97,6 +99,7 @@ __all__ = [
     "DATASET_TYPES",
     "DataFileHashError",
     "DataFileNotFoundError",
+    "DataFileTypeError",
     "DataFormatError",
     "DatasetSpec",
     "DatasetValidationError",

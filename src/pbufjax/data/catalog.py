@@ -17,7 +17,7 @@ import numpy as np
 
 from ..runtime import register_cache
 from . import files as _files
-from .files import DataFileNotFoundError
+from .files import DataFileNotFoundError, DataFileTypeError
 from .kinds import DATASET_TYPES
 from .spec import METADATA_KEYS, DatasetSpec, call_loader, get_dataset_spec, register_dataset, resolve_name
 from .validation import DatasetValidationError, check_covariance, validate_dataset
@@ -98,7 +98,8 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, verify
         KeyError: unknown dataset (the message lists the valid names and aliases).
         DataFileNotFoundError: a release file is missing (the message names the file,
             the folders searched and ``pbufjax data fetch NAME``).
-        DataFormatError: a malformed file (names file and line).
+        DataFileTypeError: a release file's path holds a folder, FIFO or dangling link.
+        DataFormatError: a malformed file (names file and line), or one that is not UTF-8 text.
         DatasetValidationError: e.g. a non-positive-definite covariance.
     """
     spec = get_dataset_spec(name)
@@ -143,7 +144,7 @@ def get_dataset_info(name: str, data_dir: str | os.PathLike | None = None) -> di
         elif not missing:
             meta = load_dataset(spec.name, data_dir)["metadata"]
             spec = get_dataset_spec(spec.name)  # a bare-loader spec is completed by the load
-    except DataFileNotFoundError:
+    except (DataFileNotFoundError, DataFileTypeError):  # listed in ``missing``; data verify names the problem
         meta = None
     info = spec.info()
     info.update(files=status, missing=missing, available=not missing)

@@ -15,7 +15,10 @@ A file is looked up in these folders, in order (:func:`search_dirs`):
 
 A missing file raises :class:`DataFileNotFoundError`, which names the file, every
 folder searched and the command that fetches it (``pbufjax data fetch NAME``, or
-``pbufjax.data.fetch("NAME")`` from Python). :func:`fetch_files` downloads with
+``pbufjax.data.fetch("NAME")`` from Python). The first folder holding an entry at the
+file's path is the one used: an entry that is not a regular file (a folder, a FIFO, a
+socket, a dangling symbolic link) raises :class:`DataFileTypeError` naming it, rather than
+being skipped, opened (a FIFO would block) or reported as missing. :func:`fetch_files` downloads with
 pooch and checks the sha256 (:func:`pbufjax.data.fetch` does it by dataset name or alias).
 
 ``PBUFJAX_DATA_DIR`` is read in one place, :func:`search_dirs` (the documented fallback
@@ -33,6 +36,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -51,6 +55,72 @@ class DataFileNotFoundError(FileNotFoundError):
 
 class DataFileHashError(ValueError):
     """A release file's sha256 differs from the published one."""
+
+
+class DataFileTypeError(OSError):
+    """A release file's path holds something that is not a regular file: a folder, a FIFO,
+    a socket, a device or a dangling symbolic link (the message names the path and what it is)."""
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """What keeps ``path`` from being read as a file, without opening it.
+
+    Symbolic links are followed; nothing is opened, so a FIFO does not block.
+
+    Args:
+        path: a file path.
+
+    Returns:
+        None for a regular file (or a link to one), else a phrase such as ``"does not
+        exist"``, ``"is a directory"``, ``"is a FIFO (named pipe)"`` or ``"is a dangling
+        symbolic link (to /gone)"``.
+
+    Example:
+        >>> file_problem("/")
+        'is a directory'
+    """
+    p = os.fspath(path)
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        if os.path.islink(p):
+            return f"is a dangling symbolic link (to {os.readlink(p)})"
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    return "is not a regular file"
+
+
+def check_regular_file(path: str | os.PathLike, hint: str = "") -> Path:
+    """``path`` as a :class:`~pathlib.Path` when it is a regular file (links followed).
+
+    Called before any release file is opened for hashing or reading.
+
+    Args:
+        path: a file path.
+        hint: what to do about it, appended to the message.
+
+    Raises:
+        FileNotFoundError: nothing at ``path``.
+        DataFileTypeError: ``path`` is a folder, FIFO, socket, device or dangling link.
+    """
+    problem = file_problem(path)
+    if problem is None:
+        return Path(path)
+    text = f"{path} {problem}" + ("" if problem.startswith("cannot") else ", not a regular file") + hint
+    if problem == "does not exist":
+        raise FileNotFoundError(text)
+    raise DataFileTypeError(text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -111,17 +181,22 @@ def resolve(relpath: str, data_dir: str | os.PathLike | None = None, *, dataset:
         dataset: dataset name used in the error message's fetch command.
 
     Returns:
-        Path of the first existing copy.
+        Path of the first copy found.
 
     Raises:
         DataFileNotFoundError: naming the file, every folder searched and the fetch command.
+        DataFileTypeError: the first entry found at the file's path is not a regular file
+            (a folder, FIFO, socket or dangling link); the message names it.
     """
     dirs = search_dirs(data_dir)
+    names = [dataset] if dataset else _datasets_using(relpath)
     for d in dirs:
         p = d / relpath
         if p.is_file():
             return p
-    names = [dataset] if dataset else _datasets_using(relpath)
+        if os.path.lexists(p):
+            fix = f"pbufjax data fetch {names[0]} --force --data-dir {d}" if names else "the published file"
+            check_regular_file(p, f"; remove it or replace it ({fix})")
     entry = release_files().get(relpath)
     lines = [f"release file {relpath!r} not found.", "Folders searched:"]
     lines += [f"  - {d / relpath}" for d in dirs]
@@ -135,7 +210,13 @@ def resolve(relpath: str, data_dir: str | os.PathLike | None = None, *, dataset:
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """sha256 hex digest of a file."""
+    """sha256 hex digest of a file.
+
+    Raises:
+        FileNotFoundError: nothing at ``path``.
+        DataFileTypeError: ``path`` is not a regular file (it is not opened).
+    """
+    check_regular_file(path)
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
@@ -154,6 +235,7 @@ def clear_file_caches() -> None:
 
 
 def _cached_sha256(path: Path) -> str:
+    check_regular_file(path)
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _HASH_CACHE:
@@ -168,20 +250,36 @@ def verify(relpath: str, path: str | os.PathLike) -> bool:
         True when the hash matches, False when the registry has no hash for the file.
 
     Raises:
-        DataFileHashError: the file differs from the published release.
+        DataFileHashError: the file differs from the published release; the message says how
+            to replace it from the command line and from Python, and how to use a deliberately
+            modified copy (Python only: ``verify=False``; the command line always checks).
+        DataFileTypeError: ``path`` is not a regular file.
     """
     entry = release_files().get(relpath)
     if entry is None or not entry.get("sha256"):
         return False
     got = _cached_sha256(Path(path))
     if got != entry["sha256"]:
-        names = _datasets_using(relpath)
-        how = fetch_command(names[0]) if names else "re-download it"
         raise DataFileHashError(
             f"{path}: sha256 {got} differs from the published release ({entry['sha256']}, {entry['url']}); "
-            f"the file is corrupted or modified. Replace it ({how}) or load with verify=False."
+            f"the file is corrupted or modified. {_mismatch_hint(relpath, Path(path))}"
         )
     return True
+
+
+def _mismatch_hint(relpath: str, path: Path) -> str:
+    """What to do about a modified file, from the command line and from Python."""
+    names = _datasets_using(relpath)
+    parts = Path(relpath).parts
+    folder = path.parents[len(parts) - 1] if path.parts[-len(parts):] == parts else None
+    if names:
+        cli = f"pbufjax data fetch {names[0]} --force" + (f" --data-dir {folder}" if folder else "")
+        py = f"pbufjax.data.fetch({names[0]!r}" + (f", {str(folder)!r}" if folder else "") + ", force=True)"
+        replace = f"Replace it with the published file: {cli} (from Python: {py})."
+    else:
+        replace = f"Replace it with the published file ({release_files()[relpath]['url']})."
+    return (f"{replace} To use a deliberately modified copy, load it from Python with verify=False "
+            f"(e.g. load_dataset(name, verify=False)); the command line has no such switch and always checks.")
 
 
 def file_status(relpaths: Iterable[str], data_dir: str | os.PathLike | None = None) -> dict[str, str | None]:
@@ -190,7 +288,7 @@ def file_status(relpaths: Iterable[str], data_dir: str | os.PathLike | None = No
     for rel in relpaths:
         try:
             out[rel] = str(resolve(rel, data_dir))
-        except DataFileNotFoundError:
+        except (DataFileNotFoundError, DataFileTypeError):  # an unusable entry counts as missing
             out[rel] = None
     return out
 
@@ -220,6 +318,8 @@ def fetch_files(
     Raises:
         KeyError: an unregistered path.
         DataFileHashError: a downloaded file has the wrong sha256.
+        DataFileTypeError: without ``force``, a copy found is not a regular file (with
+            ``force`` one in the target folder is replaced, unless it is a folder).
     """
     files = release_files()
     rels = list(relpaths)
@@ -243,8 +343,10 @@ def fetch_files(
         dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         known = f"sha256:{entry['sha256']}" if entry.get("sha256") else None
-        if dest.exists() and force:
-            dest.unlink()
+        if force and os.path.lexists(dest):
+            if dest.is_dir() and not dest.is_symlink():
+                raise DataFileTypeError(f"{dest} is a directory, not a regular file; remove it and fetch again")
+            dest.unlink()  # a modified file, a FIFO, a dangling link: replaced by the download
         path = pooch.retrieve(
             url=entry["url"], known_hash=known, fname=dest.name, path=dest.parent, progressbar=progressbar
         )
@@ -295,12 +397,15 @@ __all__ = [
     "ENV_DATA_DIR",
     "DataFileHashError",
     "DataFileNotFoundError",
+    "DataFileTypeError",
     "cache_dir",
+    "check_regular_file",
     "clear_file_caches",
     "dataset_files",
     "describe",
     "fetch_command",
     "fetch_files",
+    "file_problem",
     "file_status",
     "registry",
     "release_files",

@@ -1,6 +1,9 @@
 """Readers of the release-file formats: BAO mean files, matrices, flat covariances, SN tables.
 
-Every reader raises :class:`DataFormatError` naming the file and the line of a malformed entry.
+Every reader raises :class:`DataFormatError` naming the file and the line of a malformed entry,
+or naming the file when it is not UTF-8 text (a binary or wrong file). A path that is not a
+regular file (a folder, a FIFO, a dangling link) is refused before it is opened
+(:class:`~pbufjax.data.files.DataFileTypeError`), so a FIFO never blocks a read.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .files import check_regular_file
 from .kinds import BAO_QUANTITIES
 
 
@@ -24,13 +28,37 @@ def _float(token: str, path, lineno: int, what: str) -> float:
         raise DataFormatError(f"{path}, line {lineno}: cannot read {what} from {token!r}") from None
 
 
+def _not_text(path, exc: UnicodeDecodeError) -> DataFormatError:
+    return DataFormatError(f"{path} is not a text table: its bytes are not UTF-8 text ({exc.reason}); "
+                           f"is it the right release file, and not a binary or compressed copy?")
+
+
+def _lines(path):
+    """(line number, raw text) of every line of a UTF-8 text file (a regular file, checked first)."""
+    check_regular_file(path)
+    with open(path, encoding="utf-8") as f:
+        try:
+            yield from enumerate(f, start=1)
+        except UnicodeDecodeError as exc:
+            raise _not_text(path, exc) from None
+
+
+def _read_text(path) -> str:
+    """The whole text of a UTF-8 file (a regular file, checked first)."""
+    check_regular_file(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError as exc:
+        raise _not_text(path, exc) from None
+
+
 def _content_lines(path):
     """(line number, stripped text) of non-empty lines that are not ``#`` comments."""
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, start=1):
-            s = line.strip()
-            if s and not s.startswith("#"):
-                yield i, s
+    for i, line in _lines(path):
+        s = line.strip()
+        if s and not s.startswith("#"):
+            yield i, s
 
 
 def read_bao_mean(path, quantity_map: Mapping[str, str] | None = None):
@@ -104,8 +132,7 @@ def read_flat_covariance(path) -> np.ndarray:
         DataFormatError: a bad size line, a non-numeric value or a wrong number of values
             (naming the file and, for a bad value, its line).
     """
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    text = _read_text(path)
     lines = text.split("\n", 1)
     head = lines[0].strip()
     try:
@@ -169,22 +196,21 @@ def read_pantheonplus(path) -> dict[str, np.ndarray]:
     """
     header = None
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            s = line.strip()
-            if not s:
-                continue
-            if header is None:
-                header = s.lstrip("#").split()
-                missing = [c for c in ("CID",) + PANTHEON_COLUMNS if c not in header]
-                if missing:
-                    raise DataFormatError(f"{path}, line {lineno}: header lacks column(s) {missing}")
-                idx = {c: header.index(c) for c in ("CID",) + PANTHEON_COLUMNS}
-                continue
-            parts = s.split()
-            if len(parts) != len(header):
-                raise DataFormatError(f"{path}, line {lineno}: expected {len(header)} fields, got {len(parts)}")
-            rows.append((lineno, parts))
+    for lineno, line in _lines(path):
+        s = line.strip()
+        if not s:
+            continue
+        if header is None:
+            header = s.lstrip("#").split()
+            missing = [c for c in ("CID",) + PANTHEON_COLUMNS if c not in header]
+            if missing:
+                raise DataFormatError(f"{path}, line {lineno}: header lacks column(s) {missing}")
+            idx = {c: header.index(c) for c in ("CID",) + PANTHEON_COLUMNS}
+            continue
+        parts = s.split()
+        if len(parts) != len(header):
+            raise DataFormatError(f"{path}, line {lineno}: expected {len(header)} fields, got {len(parts)}")
+        rows.append((lineno, parts))
     if header is None or not rows:
         raise DataFormatError(f"{path}: no header or no data lines")
     out: dict[str, Any] = {"CID": np.array([p[idx["CID"]] for _, p in rows])}

@@ -18,6 +18,10 @@ Opt out of both with ``PBUFJAX_NO_COMPILE_CACHE=1``. A cache directory already c
 by the user (``jax.config.update("jax_compilation_cache_dir", ...)`` or
 ``JAX_COMPILATION_CACHE_DIR``) is respected and left alone. The cache is safe to
 delete at any time (:func:`clear`).
+
+A folder that cannot be created or written (read-only, on a full or read-only disk) turns
+the cache off for the process with one warning, logged once: JAX would otherwise warn at
+every compilation that it could not write an entry.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -34,7 +39,7 @@ ENV_DISABLE = "PBUFJAX_NO_COMPILE_CACHE"
 #: Environment variable that sets the cache directory.
 ENV_DIR = "PBUFJAX_COMPILE_CACHE_DIR"
 
-_state: dict = {"enabled": False, "path": None, "owner": None}
+_state: dict = {"enabled": False, "path": None, "owner": None, "unusable": set()}
 
 
 def default_cache_dir() -> Path:
@@ -61,15 +66,18 @@ def enable(path: str | os.PathLike | None = None, *, min_compile_time_secs: floa
             makes a second process fast).
 
     Returns:
-        The directory in use, or None when it cannot be created.
+        The directory in use, or None when it cannot be created or written (one warning
+        per folder and process).
     """
     import jax
 
     target = Path(path).expanduser() if path is not None else default_cache_dir()
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        logger.warning("compilation cache disabled: cannot create %s (%s)", target, exc)
+    problem = _unwritable(target)
+    if problem is not None:
+        if str(target) not in _state["unusable"]:
+            _state["unusable"].add(str(target))
+            logger.warning("compilation cache off: %s (set %s to a writable folder, or %s=1)",
+                           problem, ENV_DIR, ENV_DISABLE)
         return None
     jax.config.update("jax_compilation_cache_dir", str(target))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_time_secs))
@@ -78,6 +86,20 @@ def enable(path: str | os.PathLike | None = None, *, min_compile_time_secs: floa
     _state.update(enabled=True, path=target, owner="pbufjax")
     logger.debug("persistent compilation cache at %s", target)
     return target
+
+
+def _unwritable(target: Path) -> str | None:
+    """Why ``target`` cannot hold the cache (created if needed; a probe file is written and removed)."""
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create {target} ({exc.strerror or exc})"
+    try:
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        return f"cannot write to {target} ({exc.strerror or exc})"
+    return None
 
 
 def _reset_jax_cache() -> None:

@@ -5,7 +5,8 @@ For profiled parameters :math:`\\psi` on a grid, :math:`\\chi^2_p(\\psi) = \\min
 :math:`\\Delta\\chi^2 = \\chi^2_p - \\chi^2_{min}`. One-dimensional 68/95% intervals are
 :math:`\\Delta\\chi^2 \\le 1, 3.84`; two-dimensional regions :math:`\\Delta\\chi^2 \\le 2.30,
 5.99` (Wilks 1938; the χ² law with 1 and 2 degrees of freedom). The grid points are one
-vmapped batch of fits (:class:`pbufjax.inference.sharding.BatchRunner`).
+vmapped batch of fits (:class:`pbufjax.inference.sharding.BatchRunner`); a grid holds at
+most :data:`MAX_PROFILE_POINTS` points in all.
 """
 
 from __future__ import annotations
@@ -26,16 +27,41 @@ DELTA_CHI2_LEVELS: dict[int, dict[str, float]] = {
 }
 
 
+#: Most grid points (the product of the axis sizes) one profile may ask for: each point is one
+#: fit, and 100 000 already is a 316 x 316 two-dimensional grid. Larger grids are refused before
+#: any work; split the range into pieces instead.
+MAX_PROFILE_POINTS = 100_000
+
+
+def check_grid_size(grid: Mapping[str, Any]) -> int:
+    """Total number of points of a profile grid (a 2-D grid is the outer product).
+
+    Raises:
+        TypeError: ``grid`` not a dict.
+        ValueError: more than :data:`MAX_PROFILE_POINTS` points (the message gives the size
+            of each axis and the cap).
+    """
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"grid must be a dict name -> values, got {type(grid).__name__}")
+    sizes = {k: int(np.size(v)) for k, v in grid.items()}
+    total = int(np.prod(list(sizes.values()), dtype=object)) if sizes else 0
+    if total > MAX_PROFILE_POINTS:
+        axes = " x ".join(f"{k} {n}" for k, n in sizes.items())
+        raise ValueError(f"profile grid of {total} points ({axes}) exceeds MAX_PROFILE_POINTS = "
+                         f"{MAX_PROFILE_POINTS} (each point is one fit); use fewer points")
+    return total
+
+
 def check_grid(grid, prob) -> tuple[list[str], list[np.ndarray]]:
     """Names and values of a profile grid.
 
     Raises:
         TypeError: ``grid`` not a dict.
         ValueError: not one or two parameters, a parameter that is not free, no points,
-            non-finite values or values outside the bounds.
+            more than :data:`MAX_PROFILE_POINTS` points, non-finite values or values outside
+            the bounds.
     """
-    if not isinstance(grid, Mapping):
-        raise TypeError(f"grid must be a dict name -> values, got {type(grid).__name__}")
+    check_grid_size(grid)
     if not 1 <= len(grid) <= 2:
         raise ValueError(f"grid must profile one or two parameters, got {len(grid)}: {list(grid)}")
     names, values = [], []
@@ -169,10 +195,12 @@ def profile_likelihood(model: str, datasets_list, free_params: Sequence[str] | s
         the grid edge with ``*_closed`` False.
 
     Raises:
-        ValueError: a grid with no points, more than two profiled parameters, a
-            profiled parameter not among ``free_params`` or outside its bounds.
+        ValueError: a grid with no points or more than :data:`MAX_PROFILE_POINTS` (checked
+            before anything is built), more than two profiled parameters, a profiled
+            parameter not among ``free_params`` or outside its bounds.
         TypeError: ``grid`` not a dict.
     """
+    check_grid_size(grid)
     enable_from_environment()
     options = check_fit_options(fit_options, method)
     prob = problem(model, datasets_list, free_params, overrides, covariance_scaling, bounds, data_dir=data_dir)
@@ -220,4 +248,5 @@ def profile_likelihood(model: str, datasets_list, free_params: Sequence[str] | s
     }
 
 
-__all__ = ["DELTA_CHI2_LEVELS", "check_grid", "interval_1d", "profile_likelihood"]
+__all__ = ["DELTA_CHI2_LEVELS", "MAX_PROFILE_POINTS", "check_grid", "check_grid_size", "interval_1d",
+           "profile_likelihood"]
