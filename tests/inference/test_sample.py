@@ -252,7 +252,7 @@ def test_bad_parameters():
     (["sample", "--datasets", "desi_dr2", "--params", "H0", "--chains", "-2"], "--chains: must be >= 1, got -2"),
     (["sample", "--datasets", "desi_dr2", "--params", "H0,w0"], "parameter 'w0' cannot be optimized"),
     (["sample", "--datasets", "desi_dr2", "--params", "H0", "--prior", "H0=gauss"], "--prior expects"),
-    (["sample", "--datasets", "desi_dr2", "--params", "H0", "--output", "x.csv", "--samples", "1", "--warmup", "0",
+    (["sample", "--datasets", "desi_dr2", "--params", "H0", "--output", "x.npz", "--samples", "1", "--warmup", "0",
       "--chains", "1", "--prior", "H0=cauchy:1:2"], "prior type of 'H0' is 'cauchy'"),
 ])
 @pytest.mark.release_files("desi_dr2", "union3")

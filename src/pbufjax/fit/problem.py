@@ -288,6 +288,7 @@ class FitProblem:
                                                             aot_key=stored_program_key(model, lik, ckey))
         self.compiled = compiled
         self._device_args = None
+        self._valid_fn = None
 
     # -- evaluation ----------------------------------------------------------
 
@@ -321,6 +322,18 @@ class FitProblem:
             v = float(self.compiled.unit_value_and_grad(u, self.lower, self.upper, self.base_vector)[0])
             return float("inf") if v >= BAD_CHI2 else v
         return float(self.compiled.value(theta, self.base_vector))
+
+    def valid_points(self, thetas) -> np.ndarray:
+        """Which rows of ``thetas`` (``(n, n_free)``, physical units) are valid points
+        (:meth:`pbufjax.likelihood.Likelihood.is_valid`), as a boolean array."""
+        import jax
+
+        thetas = np.atleast_2d(np.asarray(thetas, np.float64))
+        if self._valid_fn is None:
+            lik, nfree = self.likelihood, self.n_free
+            self._valid_fn = jax.jit(jax.vmap(lambda th, aux: lik.is_valid(full_vector(th, aux, nfree)),
+                                              in_axes=(0, None)))
+        return np.asarray(self._valid_fn(thetas, self.base_vector), bool)
 
     def gradient(self, theta) -> np.ndarray:
         """Exact gradient of χ² with respect to the free parameters (physical units)."""

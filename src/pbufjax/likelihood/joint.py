@@ -103,6 +103,11 @@ class Likelihood:
     def _physical(self, q) -> jnp.ndarray:
         return physical_mask(q, self._static.get("model_class", self.model))
 
+    def is_valid(self, theta) -> jnp.ndarray:
+        """True where ``theta`` is a valid point (:func:`pbufjax.cosmology.validity.physical_mask`),
+        i.e. where :meth:`chi2` is not +inf because of the parameters; traceable."""
+        return self._physical(self.params(theta))
+
     def _context(self, theta):
         """``(ok, q, ctx)``: physical-validity flag, the parameter dict (at the start point
         where ``theta`` is not physical, so the graph stays finite) and its shared context."""

@@ -178,14 +178,27 @@ def seed_key(seed):
 
 def starts(prob, n: int, n_starts: int, x0, seed: int) -> np.ndarray:
     """Starting points ``(n, n_starts, k)``: ``x0`` first, then uniform draws in the box
-    (log-space parameters uniform in :math:`\\log_{10}`)."""
+    (log-space parameters uniform in :math:`\\log_{10}`) among its valid points: a draw where
+    the parameters are not valid (e.g. baryons above the matter at a corner of the box, where
+    χ² = +inf and the gradient is zero) is redrawn, up to :data:`MAX_REDRAWS` times."""
     x = np.broadcast_to(np.asarray(x0, np.float64), (n, 1, prob.n_free)).copy()
     if n_starts == 1:
         return x
     rng = np.random.default_rng([int(seed), 7919])
-    u = rng.uniform(0.0, 1.0, (n, n_starts - 1, prob.n_free))
-    extra = from_unit(u, prob.lower, prob.upper, np.asarray(prob.log_mask, bool))
-    return np.concatenate([x, extra], axis=1)
+    mask = np.asarray(prob.log_mask, bool)
+    extra = from_unit(rng.uniform(0.0, 1.0, (n, n_starts - 1, prob.n_free)), prob.lower, prob.upper, mask)
+    flat = extra.reshape(-1, prob.n_free)
+    bad = ~prob.valid_points(flat)
+    for _ in range(MAX_REDRAWS):
+        if not bad.any():
+            break
+        flat[bad] = from_unit(rng.uniform(0.0, 1.0, (int(bad.sum()), prob.n_free)), prob.lower, prob.upper, mask)
+        bad[bad] = ~prob.valid_points(flat[bad])
+    return np.concatenate([x, flat.reshape(extra.shape)], axis=1)
+
+
+#: Redraws of a start that falls on a point that is not valid (:func:`starts`).
+MAX_REDRAWS = 20
 
 
 #: The batch methods whose single fit is the problem's own compiled solver (shared with
@@ -246,6 +259,7 @@ __all__ = [
     "DEFAULT_METHOD",
     "FIT_METHODS",
     "FitMethods",
+    "MAX_REDRAWS",
     "best_of_starts",
     "cached",
     "check_fit_options",
