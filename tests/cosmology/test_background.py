@@ -148,7 +148,7 @@ def test_curvature_sign():
 def test_against_astropy(name):
     astropy_cosmo = pytest.importorskip("astropy.cosmology")
     model, over = CASES[name]
-    p = pbufjax.build_params(model, over)
+    p = pbufjax.build_params(model, {**over, "mnu": 0.0})
     kw = dict(H0=p["H0"], Om0=p["Om0"], Tcmb0=p["Tcmb"], Neff=p["Neff"], m_nu=0.0)
     if model == "lcdm":
         c = astropy_cosmo.LambdaCDM(Ode0=1 - p["Om0"] - p["Ok0"] - float(cosmology.densities(p).omega_r), **kw)

@@ -25,7 +25,8 @@ IDS = [c["label"] for c in COSMOS]
 
 
 def params(c, **extra):
-    return pbufjax.build_params(c["model"], {**c["pbufjax_overrides"], **extra})
+    """The reference's cosmology: CAMB ran with massless neutrinos, so ``mnu = 0``."""
+    return pbufjax.build_params(c["model"], {**c["pbufjax_overrides"], "mnu": 0.0, **extra})
 
 
 @pytest.mark.parametrize("c", COSMOS, ids=IDS)

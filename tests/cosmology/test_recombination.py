@@ -44,7 +44,7 @@ def test_build_params_fills_derived_keys():
 
 
 def test_effective_densities_recover_lcdm():
-    p = pbufjax.build_params("lcdm", {"Neff": 3.7})
+    p = pbufjax.build_params("lcdm", {"Neff": 3.7, "mnu": 0.0})  # massless: the matching is exact
     om, orad = recomb_fit.effective_early_densities(numeric(p))
     dens = cosmology.densities(p)
     assert float(om) == pytest.approx(float(dens.omega_m * dens.h**2), rel=1e-8)
@@ -78,11 +78,12 @@ def test_helium_override():
 
 
 def test_tcmb_scaling_is_exact_in_temperature():
-    """(1+z*) T_CMB is invariant when the photon temperature and every density scale together."""
-    p = pbufjax.build_params("lcdm", {"H0": 67.36, "Om0": 0.3153})
+    """(1+z*) T_CMB is invariant when the photon temperature and every density scale together
+    (massless neutrinos: a neutrino mass does not scale with the temperature)."""
+    p = pbufjax.build_params("lcdm", {"H0": 67.36, "Om0": 0.3153, "mnu": 0.0})
     s = 1.01
     q = pbufjax.build_params(
-        "lcdm", {"H0": 67.36 * s**2, "Om0": 0.3153 / s, "Obh2": p["Obh2"] * s**3, "Tcmb": p["Tcmb"] * s}
+        "lcdm", {"H0": 67.36 * s**2, "Om0": 0.3153 / s, "Obh2": p["Obh2"] * s**3, "Tcmb": p["Tcmb"] * s, "mnu": 0.0}
     )
     a, b = call(derived, p), call(derived, q)
     assert (1 + float(b["z_star"])) * s == pytest.approx(1 + float(a["z_star"]), rel=1e-10)

@@ -27,7 +27,7 @@ def _report_params(problem, best, rep: Mapping[str, Any]) -> dict[str, Any]:
     params["recomb_method"] = problem.recomb_method
     h = params["H0"] / 100.0
     params.update(Omh2=float(params["Om0"] * h * h), z_recomb=rep["z_star"], z_drag=rep["z_drag"],
-                  r_s_drag=rep["r_drag"])
+                  r_s_drag=rep["r_drag"], omnuh2=float(rep["Onu0"] * h * h), Onu0=float(rep["Onu0"]))
     for k in problem.nuisance:
         params[k] = vals[k]
     return params

@@ -20,7 +20,9 @@ import numpy as np
 
 logger = logging.getLogger("pbufjax.run")
 
-_DERIVED = ("Omh2", "z_recomb", "z_drag", "r_s_drag")
+#: The derived keys of a ParameterDict (``cosmology.parameters.DERIVED_PARAMS``, kept literal: this
+#: module is imported by the light command-line start-up; a test checks that the two agree).
+_DERIVED = ("Omh2", "z_recomb", "z_drag", "r_s_drag", "omnuh2", "Onu0")
 
 
 def get_logger(name: str = "pbufjax") -> logging.Logger:

@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from ..cosmology.parameters import DERIVED_PARAMS
+
 #: A parameter whose 1σ (Fisher) width exceeds this fraction of its bound range
 #: is reported as unconstrained.
 UNCONSTRAINED_FRACTION = 0.5
 
 #: Derived keys of a ParameterDict, never treated as inputs of a propagated function.
-_DERIVED_KEYS = ("Omh2", "z_recomb", "z_drag", "r_s_drag")
+_DERIVED_KEYS = DERIVED_PARAMS
 
 
 def empty_uncertainties(status: str = "no free parameters") -> dict[str, Any]:

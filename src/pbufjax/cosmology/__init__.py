@@ -5,7 +5,9 @@ Public names: :func:`hubble` [km/s/Mpc], :func:`comoving_distance`,
 :func:`luminosity_distance`, :func:`hubble_distance_z`,
 :func:`volume_averaged_distance` [Mpc], :func:`distance_modulus`,
 :func:`sound_horizon` [Mpc], :func:`derived` (z*, r*, θ*, D_M(z*), z_d, r_d, R, l_A),
-:func:`z_star_and_drag`, the model registry :data:`MODELS`, and the parameter-dict
+:func:`z_star_and_drag`, times and volumes (:func:`age`, :func:`lookback_time` [Gyr],
+:func:`conformal_time`, :func:`comoving_volume` [Gpc³], :func:`differential_comoving_volume`
+[Mpc³/sr], :func:`last_scattering`), massive neutrinos (:mod:`.neutrinos`), the model registry :data:`MODELS`, and the parameter-dict
 registry of :mod:`.parameters` (:data:`DEFAULTS`, :data:`OPTIMIZABLE_PARAMETERS`,
 :func:`build_params`, :func:`get_defaults`, :func:`validate_params`, bounds).
 """
@@ -42,4 +44,15 @@ from .parameters import (  # noqa: F401
     validate_free_params,
     validate_params,
 )
+from .neutrinos import STANDARD_NEFF, density_ratio  # noqa: F401
 from .recombination import DEFAULT_METHOD, RECOMBINATION_METHODS, z_star_and_drag  # noqa: F401
+from .times import (  # noqa: F401
+    age,
+    comoving_distance_to_last_scattering,
+    comoving_volume,
+    conformal_time,
+    differential_comoving_volume,
+    hubble_time,
+    last_scattering,
+    lookback_time,
+)

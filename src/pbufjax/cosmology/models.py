@@ -7,12 +7,17 @@ model only through :func:`e2`. Adding a model is one :func:`register_model` call
 
 Every model shares the density bookkeeping of :func:`densities`:
 
-* :math:`\\Omega_m` = ``Om0`` (baryons + cold dark matter today),
-* :math:`\\Omega_r = (\\omega_\\gamma + \\omega_\\nu)/h^2`, photons from the
-  :math:`T^4` law and ``Neff`` massless neutrinos,
+* :math:`\\Omega_m` = ``Om0``: baryons + cold dark matter + massive neutrinos today
+  (the CAMB/Cobaya/DESI ``omegam``), so :math:`\\Omega_{cb} = \\Omega_m - \\Omega_\\nu` is what
+  scales as :math:`a^{-3}`,
+* :math:`\\Omega_\\nu(z)`: the massive neutrinos, from the exact Fermi–Dirac density
+  (:mod:`.neutrinos`; ``mnu`` [eV], ``num_massive_neutrinos``),
+* :math:`\\Omega_r = (\\omega_\\gamma + \\omega_{\\nu,\\rm massless})/h^2`, photons from the
+  :math:`T^4` law and the massless share of ``Neff``,
 * :math:`\\Omega_k` = ``Ok0`` (default 0),
 
-and the dark-energy density closes the budget so that :math:`E(0) = 1` exactly.
+and the dark-energy density closes the budget so that :math:`E(0) = 1` exactly. With
+``mnu = 0`` every neutrino is massless and :math:`\\Omega_{cb} = \\Omega_m`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Callable, Mapping, NamedTuple
 import jax.numpy as jnp
 
 from .. import constants
+from . import neutrinos
 
 #: Parameters every model has, with their defaults.
 BASE_DEFAULTS: dict[str, float] = {
@@ -33,7 +39,13 @@ BASE_DEFAULTS: dict[str, float] = {
     "Neff": constants.NEFF_DEFAULT,
     "Tcmb": constants.TCMB_DEFAULT,
     "Ok0": 0.0,
+    "mnu": 0.0,
+    "num_massive_neutrinos": 1,
 }
+
+#: Parameters every model has that are settings, not optimizable: integers, changed only
+#: by overrides (``num_massive_neutrinos``).
+BASE_SETTINGS = ("num_massive_neutrinos",)
 
 #: Optimization bounds of the base parameters.
 BASE_BOUNDS: dict[str, tuple[float, float]] = {
@@ -44,6 +56,7 @@ BASE_BOUNDS: dict[str, tuple[float, float]] = {
     "Neff": (0.0, 10.0),
     "Tcmb": (2.0, 3.5),
     "Ok0": (-0.3, 0.3),
+    "mnu": (0.0, 5.0),
 }
 
 #: Valid ranges of the base parameters: the values where the kernels are physical and
@@ -59,6 +72,8 @@ BASE_VALID_RANGES: dict[str, tuple[float, float]] = {
     "Neff": (0.0, 10.0),
     "Tcmb": (2.0, 3.5),
     "Ok0": (-0.5, 0.5),
+    "mnu": (0.0, 5.0),
+    "num_massive_neutrinos": (0, neutrinos.MAX_MASSIVE),
 }
 
 
@@ -66,10 +81,13 @@ class Densities(NamedTuple):
     """Density parameters today derived from a parameter dict."""
 
     h: jnp.ndarray
-    omega_m: jnp.ndarray  #: :math:`\\Omega_m` (baryons + CDM)
+    omega_m: jnp.ndarray  #: :math:`\\Omega_m` (baryons + CDM + massive neutrinos today)
     omega_r: jnp.ndarray  #: :math:`\\Omega_r` (photons + massless neutrinos)
     omega_k: jnp.ndarray  #: :math:`\\Omega_k`
     omega_gamma: jnp.ndarray  #: :math:`\\Omega_\\gamma`
+    omega_cb: jnp.ndarray  #: :math:`\\Omega_{cb} = \\Omega_m - \\Omega_\\nu` (baryons + CDM)
+    omega_nu: jnp.ndarray  #: :math:`\\Omega_\\nu` of the massive neutrinos today
+    nu: neutrinos.Split  #: the massless/massive split of ``Neff`` and ``mnu``
 
 
 def _get(p: Mapping, key: str):
@@ -77,19 +95,60 @@ def _get(p: Mapping, key: str):
     return jnp.asarray(value, dtype=jnp.float64)
 
 
+#: Key under which :func:`with_densities` stores a dict's :class:`Densities` in the dict itself.
+DENSITIES_KEY = "_densities"
+
+
 def densities(p: Mapping) -> Densities:
     """Density parameters today from a parameter dict (jit/grad-safe).
 
     Args:
-        p: parameter dict with ``H0, Om0`` and optionally ``Neff, Tcmb, Ok0``.
+        p: parameter dict with ``H0, Om0`` and optionally ``Neff, Tcmb, Ok0, mnu,
+            num_massive_neutrinos``. A dict made by :func:`with_densities` carries them
+            already (one evaluation shared by every kernel that reads the dict).
 
     Returns:
-        :class:`Densities` with :math:`h, \\Omega_m, \\Omega_r, \\Omega_k, \\Omega_\\gamma`.
+        :class:`Densities` with :math:`h, \\Omega_m, \\Omega_r, \\Omega_k, \\Omega_\\gamma,
+        \\Omega_{cb}, \\Omega_\\nu` and the neutrino split.
     """
+    cached = p.get(DENSITIES_KEY)
+    if cached is not None:
+        return cached
+    return _densities(p)
+
+
+def with_densities(p: Mapping) -> dict:
+    """``p`` plus its :class:`Densities` under :data:`DENSITIES_KEY`, so that the many kernels
+    reading the same dict in one evaluation (each E², the recombination fits, the checks)
+    share one computation, the Fermi–Dirac density today included. The entry lives in the
+    dict, in the trace that built it: nothing is cached across calls."""
+    q = dict(p)
+    q.pop(DENSITIES_KEY, None)
+    q[DENSITIES_KEY] = _densities(q)
+    return q
+
+
+def _densities(p: Mapping) -> Densities:
     h = _get(p, "H0") / 100.0
     og = constants.omega_gamma_h2(_get(p, "Tcmb")) / h**2
-    orad = og * (1.0 + _get(p, "Neff") * constants.NEUTRINO_FACTOR)
-    return Densities(h, _get(p, "Om0"), orad, _get(p, "Ok0"), og)
+    nu = neutrinos.split(p)
+    orad = og * (1.0 + nu.n_massless * constants.NEUTRINO_FACTOR)
+    om = _get(p, "Om0")
+    onu = neutrinos.omega_nu_today(nu, og)
+    ocb = om - onu if nu.massive else om
+    return Densities(h, om, orad, _get(p, "Ok0"), og, ocb, onu, nu)
+
+
+def matter_and_radiation(zp1, d: Densities, radiation_factor=None):
+    """:math:`\\Omega_{cb}(1+z)^3 + \\Omega_r(1+z)^4 F + \\Omega_\\nu(z)`: the terms every model shares.
+
+    ``radiation_factor`` :math:`F` (default 1) multiplies photons and massless neutrinos only.
+    """
+    rad = d.omega_r * zp1**4 if radiation_factor is None else d.omega_r * zp1**4 * radiation_factor
+    out = d.omega_cb * zp1**3 + rad
+    if d.nu.massive:
+        out = out + neutrinos.massive_term(zp1, d.nu, d.omega_gamma)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -102,7 +161,7 @@ def e2_lcdm(zp1, p):
     """ΛCDM: :math:`E^2 = \\Omega_m a^{-3} + \\Omega_r a^{-4} + \\Omega_k a^{-2} + \\Omega_\\Lambda`."""
     d = densities(p)
     ode = 1.0 - d.omega_m - d.omega_r - d.omega_k
-    return d.omega_m * zp1**3 + d.omega_r * zp1**4 + d.omega_k * zp1**2 + ode
+    return matter_and_radiation(zp1, d) + d.omega_k * zp1**2 + ode
 
 
 def _cpl_density(zp1, w0, wa):
@@ -117,7 +176,7 @@ def e2_w0wacdm(zp1, p):
     ode = 1.0 - d.omega_m - d.omega_r - d.omega_k
     w0 = jnp.asarray(p.get("w0", -1.0), jnp.float64)
     wa = jnp.asarray(p.get("wa", 0.0), jnp.float64)
-    return d.omega_m * zp1**3 + d.omega_r * zp1**4 + d.omega_k * zp1**2 + ode * _cpl_density(zp1, w0, wa)
+    return matter_and_radiation(zp1, d) + d.omega_k * zp1**2 + ode * _cpl_density(zp1, w0, wa)
 
 
 def e2_wcdm(zp1, p):
@@ -165,8 +224,7 @@ def e2_pbuf(zp1, p):
     one = jnp.ones_like(zp1)
     ol = 1.0 - d.omega_m - d.omega_r * pbuf_radiation_factor(1.0, k_sat) - d.omega_k - pbuf_elastic_term(1.0, p)
     return (
-        d.omega_m * zp1**3
-        + d.omega_r * zp1**4 * pbuf_radiation_factor(zp1, k_sat)
+        matter_and_radiation(zp1, d, pbuf_radiation_factor(zp1, k_sat))
         + d.omega_k * zp1**2
         + ol * one
         + pbuf_elastic_term(zp1, p)

@@ -85,13 +85,13 @@ class _OptimizableRegistry(dict):
 
 
 #: Keys filled by :func:`build_params` from the physics kernels.
-DERIVED_PARAMS = ("Omh2", "z_recomb", "z_drag", "r_s_drag")
+DERIVED_PARAMS = ("Omh2", "z_recomb", "z_drag", "r_s_drag", "omnuh2", "Onu0")
 #: Static (string) keys.
 STATIC_PARAMS = ("model_class", "recomb_method")
 #: Extra non-numeric keys a ParameterDict may carry.
 METADATA_KEYS = ("optimization_metadata",)
 
-_BASE_OPTIMIZABLE = ("H0", "Om0", "Obh2", "ns", "Neff", "Ok0")
+_BASE_OPTIMIZABLE = ("H0", "Om0", "Obh2", "ns", "Neff", "Ok0", "mnu")
 
 #: model name -> parameters that may be optimized.
 OPTIMIZABLE_PARAMETERS: dict[str, list[str]] = _OptimizableRegistry(
@@ -424,9 +424,11 @@ register_cache("cosmology.parameters.derived", _DERIVED_CACHE.clear)
 
 
 def derived_params(params: Mapping[str, Any]) -> dict[str, float]:
-    """``Omh2, z_recomb, z_drag, r_s_drag`` computed by the compiled kernels.
+    """``Omh2, z_recomb, z_drag, r_s_drag, omnuh2, Onu0`` computed by the compiled kernels.
 
-    :math:`\\omega_m = \\Omega_m h^2`; :math:`z_*`, :math:`z_d` and
+    :math:`\\omega_m = \\Omega_m h^2` (massive neutrinos included, as in ``Om0``);
+    :math:`\\omega_\\nu` and :math:`\\Omega_\\nu` are the massive neutrinos' density today
+    (relativistic part included, CAMB's ``omnuh2``; 0 when ``mnu = 0``); :math:`z_*`, :math:`z_d` and
     :math:`r_s(z_d)` from :func:`pbufjax.cosmology.cmb.derived` with the dict's
     ``recomb_method``. One cached jit per (model, method).
     """
@@ -438,8 +440,10 @@ def derived_params(params: Mapping[str, Any]) -> dict[str, float]:
     if fn is None:
 
         def fn_(vec):
-            d = _derived({**dict(zip(keys, vec)), "model_class": model_class, "recomb_method": method})
-            return jnp.stack([d["z_star"], d["z_drag"], d["r_drag"]])
+            q = {**dict(zip(keys, vec)), "model_class": model_class, "recomb_method": method}
+            d = _derived(q)
+            dens = _models.densities(q)
+            return jnp.stack([d["z_star"], d["z_drag"], d["r_drag"], jnp.asarray(dens.omega_nu, jnp.float64)])
 
         fn = _DERIVED_CACHE[key] = jax.jit(fn_)
     out = np.asarray(fn(np.array([float(params[k]) for k in keys], dtype=np.float64)))
@@ -449,6 +453,8 @@ def derived_params(params: Mapping[str, Any]) -> dict[str, float]:
         "z_recomb": float(out[0]),
         "z_drag": float(out[1]),
         "r_s_drag": float(out[2]),
+        "omnuh2": float(out[3] * h * h),
+        "Onu0": float(out[3]),
     }
 
 

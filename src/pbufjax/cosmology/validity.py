@@ -51,6 +51,8 @@ RECOMBINATION_OMH2_RANGE = (0.005, 2.5)
 RECOMBINATION_RADIATION_RANGE = (0.3, 3.0)
 
 _UNBOUNDED = (-math.inf, math.inf)
+#: Parameters that must hold whole numbers.
+INTEGER_PARAMS = ("num_massive_neutrinos",)
 
 
 def valid_ranges(model: str) -> dict[str, tuple[float, float]]:
@@ -113,6 +115,9 @@ def range_violations(model: str, values: Mapping[str, Any]) -> dict[str, str]:
             out[name] = f"{name} = {v} is not finite"
         elif name in ranges and not ranges[name][0] <= v <= ranges[name][1]:
             out[name] = range_message(model, name, v)
+        elif name in INTEGER_PARAMS and v != round(v):
+            lo, hi = valid_range(model, name)
+            out[name] = f"{name} = {v:g} must be a whole number from {lo:g} to {hi:g}"
     return out
 
 
@@ -140,6 +145,9 @@ def joint_quantities(p: Mapping) -> dict[str, jnp.ndarray]:
         "e2_min": e2_min,
         "omh2_recombination": omh2_eff,
         "radiation_recombination": orh2_eff / _standard_radiation_h2(p),
+        "mnu": jnp.asarray(p.get("mnu", _models.BASE_DEFAULTS["mnu"]), jnp.float64),
+        "num_massive_neutrinos": jnp.asarray(p.get("num_massive_neutrinos",
+                                                   _models.BASE_DEFAULTS["num_massive_neutrinos"]), jnp.float64),
     }
 
 
@@ -149,7 +157,7 @@ def _joint_ok(q: Mapping) -> jnp.ndarray:
     ok = (q["omega_b"] < q["omega_m"]) & (q["e2_min"] > 0.0)
     ok = ok & (q["omh2_recombination"] >= lo_m) & (q["omh2_recombination"] <= hi_m)
     ok = ok & (q["radiation_recombination"] >= lo_r) & (q["radiation_recombination"] <= hi_r)
-    return ok
+    return ok & ~((q["mnu"] > 0.0) & (q["num_massive_neutrinos"] < 1.0))
 
 
 def physical_mask(p: Mapping, model: str | None = None) -> jnp.ndarray:
@@ -163,12 +171,14 @@ def physical_mask(p: Mapping, model: str | None = None) -> jnp.ndarray:
         A scalar boolean array (False also where any tested value is NaN).
     """
     name = model or p.get("model_class", "lcdm")
-    p = {**p, "model_class": name}
+    p = _models.with_densities({**p, "model_class": name})
     ok = jnp.asarray(True)
     for key, (lo, hi) in valid_ranges(name).items():
         if key in p:
             v = jnp.asarray(p[key], jnp.float64)
             ok = ok & (v >= lo) & (v <= hi)
+            if key in INTEGER_PARAMS:
+                ok = ok & (v == jnp.round(v))
     return ok & _joint_ok(joint_quantities(p))
 
 
@@ -211,6 +221,9 @@ def check_point(numeric: Mapping[str, float], model: str) -> None:
     if bad:
         raise ValueError("; ".join(bad.values()))
     q = _joint_on_host(model, numeric)
+    if q["mnu"] > 0.0 and q["num_massive_neutrinos"] < 1.0:
+        raise ValueError(f"mnu = {q['mnu']:g} eV needs num_massive_neutrinos >= 1 (got 0); set mnu = 0 for "
+                         f"massless neutrinos, or num_massive_neutrinos to 1, 2 or 3")
     if not q["omega_b"] < q["omega_m"]:
         raise ValueError(
             f"Obh2 = {q['omega_b']:g} must be below Om0*h^2 = {q['omega_m']:.4g} (H0 = {numeric['H0']:g}, "
@@ -231,6 +244,7 @@ def check_point(numeric: Mapping[str, float], model: str) -> None:
 
 
 __all__ = [
+    "INTEGER_PARAMS",
     "RECOMBINATION_OMH2_RANGE",
     "RECOMBINATION_RADIATION_RANGE",
     "ZP1_GRID",

@@ -352,7 +352,7 @@ class FitProblem:
             redshifts: redshifts at which to return :math:`H(z)` [km/s/Mpc].
 
         Returns:
-            dict with ``blocks`` (as :meth:`evaluate`), ``z_star``, ``z_drag``, ``r_drag``,
+            dict with ``blocks`` (as :meth:`evaluate`), ``z_star``, ``z_drag``, ``r_drag``, ``Onu0``,
             ``H`` (array at ``redshifts``) and ``hessian`` (k x k array, or None).
         """
         fn = self._report_fn(hessian, redshifts)
@@ -360,13 +360,15 @@ class FitProblem:
         out = fn(x, self.full(x))
         return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
                 "z_star": float(out["z_star"]), "z_drag": float(out["z_drag"]), "r_drag": float(out["r_drag"]),
-                "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
+                "Onu0": float(out["Onu0"]), "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
 
     def _report_fn(self, hessian: bool, redshifts: Sequence[float]) -> Callable:
         """The compiled report function for these options (built once per compiled χ²)."""
         import jax
+        import jax.numpy as jnp
 
         from ..cosmology import hubble
+        from ..cosmology.models import densities
 
         zs = tuple(float(z) for z in redshifts)
         key = ("report", bool(hessian) and self.n_free > 0, zs)
@@ -379,8 +381,10 @@ class FitProblem:
             def rep(x, aux):
                 full = full_vector(x, aux, nfree)
                 chi2s, preds, d = lik.evaluate_traced(full, {}, with_derived=True)
+                q = lik.params(full)
                 out = {"chi2s": chi2s, "preds": preds, "z_star": d["z_star"], "z_drag": d["z_drag"],
-                       "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), lik.params(full))}
+                       "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), q),
+                       "Onu0": jnp.asarray(densities(q).omega_nu, jnp.float64)}
                 if want_h:
                     out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
                 return out
@@ -407,7 +411,7 @@ class FitProblem:
 
         Args:
             theta: free-parameter values (default the starting point).
-            derived: fill ``Omh2, z_recomb, z_drag, r_s_drag``.
+            derived: fill the derived keys (``Omh2, z_recomb, z_drag, r_s_drag, omnuh2, Onu0``).
             validate: run :func:`pbufjax.parameter.build_params`'s checks. A point where
                 the likelihood returned a finite χ² has passed the same physical checks
                 inside it, so the engine skips them there.

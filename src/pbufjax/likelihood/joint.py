@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..cosmology import models as _models
+from ..cosmology.models import with_densities
 from ..cosmology.validity import ZP1_GRID, physical_mask
 from .blocks import Context, layout
 
@@ -114,7 +115,7 @@ class Likelihood:
         theta = self._theta(theta)
         ok = self._physical(self.params(theta))
         safe = jnp.where(ok, theta, jnp.asarray(self._theta0))
-        q = self.params(safe)
+        q = with_densities(self.params(safe))
         return ok, q, Context(q, self._layout, fuse=self._fuse)
 
     def _observations(self, observations: Mapping[str, Any] | None) -> dict:
