@@ -188,3 +188,18 @@ def test_report_lists_every_derived_key():
     from pbufjax.cosmology.parameters import DERIVED_PARAMS
 
     assert report._DERIVED == DERIVED_PARAMS  # noqa: SLF001 - the literal copy kept for a light import
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--mnu", "-1"], "mnu = -1 is outside its valid range [0, 5]"),
+    (["--num-massive-neutrinos", "4"], "num_massive_neutrinos = 4 is outside its valid range [0, 3]"),
+    (["--num-massive-neutrinos", "1.5"], "num_massive_neutrinos = 1.5 must be a whole number from 0 to 3"),
+    (["--mnu", "0.1", "--num-massive-neutrinos", "0"], "mnu = 0.1 eV needs num_massive_neutrinos >= 1"),
+])
+def test_cli_refuses_bad_neutrino_settings(argv, needle, monkeypatch, tmp_path, capsys):
+    from pbufjax import cli
+
+    monkeypatch.setenv("PBUFJAX_STORE_DIR", str(tmp_path / "store"))
+    assert cli.main(["fit", "--datasets", "cmb", *argv]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("pbufjax: error")]
+    assert len(err) == 1 and needle in err[0]

@@ -420,7 +420,8 @@ def recombination_integrals(p: Mapping, z_star, z_drag, z=None):
     head_snd = u * (snd_m @ w)  # int_0^u of the sound-speed integrand
     head_los = u[0] * jnp.dot(los_m[0], w)  # int_0^{u_*} of the line of sight
     scale = hubble_distance(p)
-    los = _los_integrand(jnp.asarray(NODES), p)  # the fixed nodes
+    # the fixed nodes apart from the moving ones: with the parameters fixed their values are constants
+    los = _los_integrand(jnp.asarray(NODES), p)
     full_los = jnp.dot(jnp.asarray(FULL_WEIGHTS), los)
     out = (scale * head_snd[0], scale * head_snd[1], scale * (full_los - head_los))
     if z is None:

@@ -8,7 +8,8 @@ A point is valid when
    approximations were checked against CAMB (``tests/data/make_validity_reference.py``);
 2. baryons are part of the matter, :math:`\\omega_b < \\Omega_m h^2`;
 3. the expansion is real, :math:`E^2(z) > 0` and finite on :data:`ZP1_GRID`
-   (:math:`0 \\le z \\le 10^5`);
+   (:math:`0 \\le z \\le 10^5`; massive neutrinos counted as cold matter there, which is
+   what they are at the low redshifts where a bounce can happen);
 4. the expansion during recombination is inside the validated domain: the ΛCDM-like
    law matching the model's :math:`H(z)` at :math:`1+z = 900, 1400`
    (:func:`~pbufjax.cosmology.recomb_fit.effective_early_densities`) has
@@ -136,7 +137,12 @@ def joint_quantities(p: Mapping) -> dict[str, jnp.ndarray]:
     ``e2_min`` (:math:`\\min E^2` on :data:`ZP1_GRID`, :math:`-\\infty` if any value is not
     finite), ``omh2_recombination`` and ``radiation_recombination`` (see the module docstring)."""
     d = _models.densities(p)
-    e2 = _models.e2_zp1(jnp.asarray(ZP1_GRID), p)
+    # E^2 > 0 is tested with the neutrinos' density today taken as cold matter (mnu = 0: the
+    # massless split, Om0 all a^-3): the same at the low redshifts where a bounce can happen,
+    # and it spares a Fermi-Dirac evaluation on the whole grid
+    cold = {k: v for k, v in p.items() if k != _models.DENSITIES_KEY}
+    cold["mnu"] = 0.0
+    e2 = _models.e2_zp1(jnp.asarray(ZP1_GRID), cold)
     e2_min = jnp.min(jnp.where(jnp.isfinite(e2), e2, -jnp.inf))
     omh2_eff, orh2_eff = effective_early_densities(p)
     return {
