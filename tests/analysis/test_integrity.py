@@ -20,6 +20,9 @@ from pbufjax.integrity import (
     ("wcdm", {"w0": -0.8}),
     ("w0wacdm", {"w0": -0.7, "wa": -1.0, "Neff": 2.5}),
     ("pbuf", {"k_sat": 1.4, "alpha": 1e-2, "Rmax": 1e6, "eps0": 2.0, "n_eps": 1.5}),
+    ("lcdm", {"mnu": 0.06}),
+    ("w0wacdm", {"w0": -0.8, "wa": -0.6, "mnu": 0.3, "num_massive_neutrinos": 3}),
+    ("pbuf", {"k_sat": 1.2, "mnu": 1.0}),
 ])
 def test_h_ratios_against_closed_form(model, over):
     p = build_params(model, over)

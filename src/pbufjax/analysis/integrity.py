@@ -65,13 +65,43 @@ def _omega_gamma_h2(tcmb: float) -> float:
     return rho / rho_crit_h2
 
 
+def _massive_neutrinos(zp1: np.ndarray, params: Mapping[str, Any], og: float) -> tuple[np.ndarray, float, float]:
+    """Massive neutrinos by direct quadrature (scipy; independent of the kernels' fitted series):
+    ``(Omega_nu(z), Omega_nu today, N_eff of the massless species)`` with CAMB's split (the
+    massive states carry ``n * 3.044/3`` of ``Neff``; mass Σmν/n; temperature
+    :math:`T_\\nu (g/n)^{1/4}`)."""
+    from scipy import constants as sc
+    from scipy.integrate import quad
+
+    neff = float(params.get("Neff", 3.046))
+    mnu = float(params.get("mnu", 0.0))
+    n = int(round(float(params.get("num_massive_neutrinos", 1))))
+    if mnu <= 0.0 or n == 0:
+        return np.zeros_like(zp1), 0.0, neff
+    g = min(n * 3.044 / 3.0, neff)
+    t_eff = (4.0 / 11.0) ** (1.0 / 3.0) * float(params.get("Tcmb", 2.7255)) * (g / n) ** 0.25
+    y0 = (mnu / n) / (sc.k / sc.e * t_eff)
+    f_nu = 7.0 / 8.0 * (4.0 / 11.0) ** (4.0 / 3.0)
+
+    def ratio(y: float) -> float:
+        fn = lambda x: x * x * math.sqrt(x * x + y * y) / (math.exp(x) + 1.0)  # noqa: E731
+        edges = (0.0, 2.0, 8.0, 30.0, 100.0, 700.0)
+        return sum(quad(fn, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0] for a, b in zip(edges[:-1], edges[1:])) \
+            / (7.0 * math.pi**4 / 120.0)
+
+    amp = g * f_nu * og
+    rho = np.array([amp * x**4 * ratio(y0 / x) for x in np.ravel(zp1)]).reshape(np.shape(zp1))
+    return rho, amp * ratio(y0), neff - g
+
+
 def reference_e2(z, params: Mapping[str, Any]) -> np.ndarray | None:
     """:math:`E^2(z)` in closed form for the built-in models (None for a model
     with its own expansion law and no independent reference here).
 
     ΛCDM (and DEFAULTS-only models), wCDM, w0waCDM (CPL; Linder 2003,
     astro-ph/0208512) and PBUF (``documents/pbuf_model.md``), with
-    :math:`\\Omega_r = \\omega_\\gamma[1 + N_{\\rm eff}\\tfrac78(4/11)^{4/3}]/h^2`.
+    :math:`\\Omega_r = \\omega_\\gamma[1 + N_{\\rm eff}\\tfrac78(4/11)^{4/3}]/h^2` for the massless
+    species and the massive neutrinos by direct quadrature of the Fermi–Dirac integral.
     """
     from ..cosmology import models as _models
 
@@ -81,20 +111,21 @@ def reference_e2(z, params: Mapping[str, Any]) -> np.ndarray | None:
     h = float(params["H0"]) / 100.0
     om = float(params["Om0"])
     ok = float(params.get("Ok0", 0.0))
-    neff = float(params.get("Neff", 3.046))
     og = _omega_gamma_h2(float(params.get("Tcmb", 2.7255))) / h**2
+    rho_nu, onu0, neff = _massive_neutrinos(zp1, params, og)  # Om0 includes the massive neutrinos today
     orad = og * (1.0 + neff * 7.0 / 8.0 * (4.0 / 11.0) ** (4.0 / 3.0))
+    ocb = om - onu0
     m = _models.MODELS.get(name)
     if name == "lcdm" or (m is not None and m.e2 is _models.e2_lcdm):  # incl. DEFAULTS-only models
         ol = 1.0 - om - orad - ok
-        return om * zp1**3 + orad * zp1**4 + ok * zp1**2 + ol
+        return ocb * zp1**3 + orad * zp1**4 + rho_nu + ok * zp1**2 + ol
     if name in ("wcdm", "w0wacdm"):
         w0 = float(params.get("w0", -1.0))
         wa = float(params.get("wa", 0.0)) if name == "w0wacdm" else 0.0
         ode = 1.0 - om - orad - ok
         a = 1.0 / zp1
         rho_de = a ** (-3.0 * (1.0 + w0 + wa)) * np.exp(-3.0 * wa * (1.0 - a))
-        return om * zp1**3 + orad * zp1**4 + ok * zp1**2 + ode * rho_de
+        return ocb * zp1**3 + orad * zp1**4 + rho_nu + ok * zp1**2 + ode * rho_de
     if name == "pbuf":
         k = float(params["k_sat"])
         alpha, rmax = float(params["alpha"]), float(params["Rmax"])
@@ -108,7 +139,7 @@ def reference_e2(z, params: Mapping[str, Any]) -> np.ndarray | None:
             return alpha * eps0 * x**n_eps / math.sqrt(rmax) / (1.0 + (zz / (1.0 + 1000.0 * k)) ** 4)
 
         ol = 1.0 - om - orad * radiation_factor(1.0) - ok - sigma(1.0)
-        return om * zp1**3 + orad * zp1**4 * radiation_factor(zp1) + ok * zp1**2 + ol + sigma(zp1)
+        return ocb * zp1**3 + orad * zp1**4 * radiation_factor(zp1) + rho_nu + ok * zp1**2 + ol + sigma(zp1)
     return None
 
 
