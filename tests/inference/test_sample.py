@@ -302,3 +302,15 @@ def test_parallel_chains_over_two_host_devices():
     res = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1][6:])
     assert res["n"] == 2
     assert res["diff"] < 1e-8
+
+
+def test_sample_posterior_checks_the_output_extension_before_sampling(monkeypatch):
+    """Before: a wrong ``output`` extension was found only after the whole run."""
+    from pbufjax.inference.sampling import run as sampling_run
+
+    def boom(*a, **k):  # pragma: no cover - reached only if the check came too late
+        raise AssertionError("sampling started before the output path was checked")
+
+    monkeypatch.setattr(sampling_run, "enable_from_environment", boom)
+    with pytest.raises(ValueError, match=r"unknown sample file extension '.csv'.*valid: .npz, .nc"):
+        sample.sample_posterior("lcdm", DESI, ["H0", "Om0"], overrides=OVER, output="chains.csv")

@@ -58,6 +58,24 @@ def _bad_extension(path: Path) -> ValueError:
     return ValueError(f"unknown sample file extension {path.suffix!r} ({path}); valid: {', '.join(SAMPLE_FORMATS)}")
 
 
+def check_sample_path(path: str | Path) -> Path:
+    """``path`` as a Path if :func:`save_samples` can write it (checked before any sampling).
+
+    Raises:
+        ValueError: an extension other than :data:`SAMPLE_FORMATS` (lists the valid ones).
+        ImportError: ``.nc`` without arviz installed.
+    """
+    path = Path(path)
+    if path.suffix not in SAMPLE_FORMATS:
+        raise _bad_extension(path)
+    if path.suffix == ".nc":
+        try:
+            import arviz  # noqa: F401
+        except ImportError as exc:
+            raise ImportError("saving to netCDF (.nc) needs arviz: pip install arviz (or save to .npz)") from exc
+    return path
+
+
 def save_samples(result: Mapping[str, Any], path: str | Path) -> Path:
     """Write a :func:`~pbufjax.inference.sampling.run.sample_posterior` result to ``.npz`` (numpy)
     or ``.nc`` (netCDF via arviz).
@@ -127,4 +145,5 @@ def load_samples(path: str | Path) -> dict[str, Any]:
     return out
 
 
-__all__ = ["META_KEYS", "SAMPLE_FORMATS", "SUMMARY_KEYS", "load_samples", "save_samples", "summarize"]
+__all__ = ["META_KEYS", "SAMPLE_FORMATS", "SUMMARY_KEYS", "check_sample_path", "load_samples", "save_samples",
+           "summarize"]

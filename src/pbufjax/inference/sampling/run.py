@@ -37,7 +37,7 @@ from ...runtime import register_cache
 from ...runtime.compile_cache import enable_from_environment
 from .. import sharding
 from ..sharding import check_count
-from .io import save_samples, summarize
+from .io import check_sample_path, save_samples, summarize
 from .posterior import DERIVED_NAMES, Posterior, derived_quantities, log_density, z_to_theta
 
 logger = logging.getLogger(__name__)
@@ -288,6 +288,7 @@ def sample_posterior(model: str, datasets_list, free_params: Sequence[str] | str
             devices than exist, or a posterior that is zero at every start.
         KeyError: unknown dataset.
         TypeError: wrong argument types.
+        ImportError: ``output`` ending in ``.nc`` without arviz (checked before sampling).
 
     Example:
         >>> r = sample_posterior("lcdm", ["desi_dr2"], ["H0", "Om0"], overrides={"Obh2": 0.02237},
@@ -297,6 +298,8 @@ def sample_posterior(model: str, datasets_list, free_params: Sequence[str] | str
     import jax
     import jax.numpy as jnp
 
+    if output is not None:
+        check_sample_path(output)  # before any work: a wrong extension must not cost a whole run
     enable_from_environment()  # a second process reuses the compiled programs
     t_start = time.perf_counter()
     num_samples, num_warmup, num_chains, max_tree_depth = _check_settings(
