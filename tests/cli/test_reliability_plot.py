@@ -23,20 +23,6 @@ PROFILE = {"names": ["Om0"], "grid": {"Om0": [0.2, 0.3, 0.4]}, "delta_chi2": [4.
 
 
 @pytest.fixture
-def run(monkeypatch, tmp_path, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PBUFJAX_STORE_DIR", str(tmp_path / "store"))
-
-    def _run(*argv):
-        capsys.readouterr()
-        code = cli.main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-@pytest.fixture
 def profile_json(tmp_path):
     path = tmp_path / "profile.json"
     path.write_text(json.dumps(PROFILE))

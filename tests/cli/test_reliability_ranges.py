@@ -7,21 +7,6 @@ import json
 
 import pytest
 
-from pbufjax import cli
-
-
-@pytest.fixture
-def run(monkeypatch, tmp_path, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PBUFJAX_STORE_DIR", str(tmp_path / "store"))
-
-    def _run(*argv):
-        capsys.readouterr()
-        code = cli.main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 @pytest.mark.parametrize("argv, expected", [

@@ -19,21 +19,6 @@ from pbufjax.parameter import get_defaults
 from pbufjax.store import OptimizedParameterStore, schema
 
 
-@pytest.fixture
-def run(monkeypatch, tmp_path, capsys):
-    """Run the CLI in-process in ``tmp_path`` with the store ``tmp_path/store``; return (code, out, err)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PBUFJAX_STORE_DIR", str(tmp_path / "store"))
-
-    def _run(*argv):
-        capsys.readouterr()
-        code = cli.main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
 class BoundEngine:
     """Stand-in for ``engine.run_fit``: the listed parameters end at their upper bound and unconstrained."""
 

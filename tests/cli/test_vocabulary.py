@@ -22,20 +22,6 @@ SUBCOMMANDS = [
 
 
 @pytest.fixture
-def run(monkeypatch, tmp_path, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PBUFJAX_STORE_DIR", str(tmp_path / "store"))
-
-    def _run(*argv):
-        capsys.readouterr()
-        code = cli.main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-@pytest.fixture
 def fake_engine(monkeypatch):
     """A stand-in engine that records its calls (and the environment it ran in)."""
     from pbufjax.parameter import get_defaults

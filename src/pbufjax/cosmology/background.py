@@ -66,8 +66,8 @@ FULL_WEIGHTS = (_HALF[:, None] * _W).ravel()
 # orthogonality): c[l, j] = w_j P_l(t_j) (2l+1)/2, (order, order)
 _COEF_LOCAL = (np.stack([legendre.legval(_T, np.eye(STATIC_ORDER)[k]) for k in range(STATIC_ORDER)])
                * _W * ((2 * np.arange(STATIC_ORDER) + 1) / 2.0)[:, None])
-_ENDPOINT_NODES = 0.5 * (legendre.leggauss(ENDPOINT_ORDER)[0] + 1.0)
-_ENDPOINT_WEIGHTS = 0.5 * legendre.leggauss(ENDPOINT_ORDER)[1]
+ENDPOINT_NODES = 0.5 * (legendre.leggauss(ENDPOINT_ORDER)[0] + 1.0)
+ENDPOINT_WEIGHTS = 0.5 * legendre.leggauss(ENDPOINT_ORDER)[1]
 #: Legendre coefficients of q in :math:`\\int_t^1 p = (1-t)\\,q(t)`, p the interpolant through
 #: one panel's nodes: (order, order), applied to the integrand's values on that panel.
 _ANTI_LEG = np.zeros((STATIC_ORDER, STATIC_ORDER))
@@ -80,7 +80,7 @@ for _l in range(STATIC_ORDER):
 _ANTI_LEG = _COEF_LOCAL.T @ _ANTI_LEG
 #: strictly-upper-triangular ones: row k sums the panels above panel k
 _ABOVE = np.triu(np.ones((_LO.size, _LO.size)), 1)
-for _a in (NODES, FULL_WEIGHTS, _COEF_LOCAL, _ABOVE, _ANTI_LEG, _ENDPOINT_NODES, _ENDPOINT_WEIGHTS):
+for _a in (NODES, FULL_WEIGHTS, _COEF_LOCAL, _ABOVE, _ANTI_LEG, ENDPOINT_NODES, ENDPOINT_WEIGHTS):
     _a.setflags(write=False)
 
 
@@ -131,7 +131,7 @@ def u8e2(u, p: Mapping):
     return (u2 * u2) ** 2 * e2_zp1(1.0 / u2, p)
 
 
-def _los_integrand(u, p):
+def los_integrand(u, p):
     """Dimensionless integrand :math:`2u/\\sqrt{u^8E^2}` so that :math:`\\chi = (c/H_0)\\int du\\,(\\cdot)`."""
     return 2.0 * u / jnp.sqrt(u8e2(u, p))
 
@@ -215,7 +215,7 @@ def static_rule(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 register_cache("cosmology.background.static_rule", _static_rule_cached.cache_clear)
 
 
-def _u_flat(z):
+def u_flat(z):
     """:math:`u = (1+z)^{-1/2}` flattened to 1-D (numpy when ``z`` is concrete) and the shape of ``z``."""
     if isinstance(z, jax.core.Tracer):
         return jnp.reshape(1.0 / jnp.sqrt(1.0 + z), (-1,)), jnp.shape(z)
@@ -223,7 +223,7 @@ def _u_flat(z):
     return (1.0 / np.sqrt(1.0 + zn)).ravel(), zn.shape
 
 
-def _integrals(u, fvals):
+def integrals_to_one(u, fvals):
     """:math:`\\int_{u_i}^1 f` for 1-D ``u``: the cached weight matrix when ``u`` is concrete
     (:func:`static_rule`); when traced, the panel-wise evaluation of the same rule
     (:func:`integrate_from`; O(n x 16) work instead of O(n x 128))."""
@@ -269,8 +269,8 @@ def comoving_distance(z, p: Mapping):
     concrete redshifts, and traced ones are summed panel-wise (:func:`integrate_from`).
     Differentiable in the parameters and, for traced redshifts, in ``z``.
     """
-    u, shape = _u_flat(check_redshift(z))
-    dc = _integrals(u, _los_integrand(jnp.asarray(NODES), p))
+    u, shape = u_flat(check_redshift(z))
+    dc = integrals_to_one(u, los_integrand(jnp.asarray(NODES), p))
     return hubble_distance(p) * jnp.reshape(dc, shape)
 
 
@@ -354,7 +354,7 @@ def _sound_speed_factor(u, p: Mapping):
 
 def sound_speed_integrand(u, p: Mapping):
     """Integrand of :math:`r_s` in u: :math:`2u/(\\sqrt{u^8E^2}\\sqrt{3(1+R_0u^2)})`, :math:`R_0=3\\omega_b/(4\\omega_\\gamma)`."""
-    return _los_integrand(u, p) * _sound_speed_factor(u, p)
+    return los_integrand(u, p) * _sound_speed_factor(u, p)
 
 
 def sound_horizon(z, p: Mapping, a_min=0.0):
@@ -372,11 +372,11 @@ def sound_horizon(z, p: Mapping, a_min=0.0):
         a_min: lower scale-factor limit of the integral (0 = from the Big Bang;
             CAMB starts at 1e-9, which removes ~2e-6 of r_s).
     """
-    u, shape = _u_flat(check_redshift(z))
+    u, shape = u_flat(check_redshift(z))
     g = sound_speed_integrand(jnp.asarray(NODES), p)
     # int_{u_min}^{u} g = int_{u_min}^1 g - int_u^1 g, one rule for both
-    start = jnp.dot(jnp.asarray(FULL_WEIGHTS), g) if not a_min else _integrals(np.array([np.sqrt(a_min)]), g)[0]
-    head = start - _integrals(u, g)
+    start = jnp.dot(jnp.asarray(FULL_WEIGHTS), g) if not a_min else integrals_to_one(np.array([np.sqrt(a_min)]), g)[0]
+    head = start - integrals_to_one(u, g)
     return hubble_distance(p) * jnp.reshape(head, shape)
 
 
@@ -413,15 +413,15 @@ def recombination_integrals(p: Mapping, z_star, z_drag, z=None):
         ``(r_s(z_*), r_s(z_d), D_C(z_*))``, plus ``D_C(z)`` as a fourth entry when ``z`` is given.
     """
     u = 1.0 / jnp.sqrt(1.0 + jnp.stack([_asz(z_star), _asz(z_drag)]))
-    moving = u[:, None] * jnp.asarray(_ENDPOINT_NODES)[None, :]  # (2, ENDPOINT_ORDER)
-    los_m = _los_integrand(moving, p)
+    moving = u[:, None] * jnp.asarray(ENDPOINT_NODES)[None, :]  # (2, ENDPOINT_ORDER)
+    los_m = los_integrand(moving, p)
     snd_m = los_m * _sound_speed_factor(moving, p)  # sound_speed_integrand, sharing the E^2 evaluation
-    w = jnp.asarray(_ENDPOINT_WEIGHTS)
+    w = jnp.asarray(ENDPOINT_WEIGHTS)
     head_snd = u * (snd_m @ w)  # int_0^u of the sound-speed integrand
     head_los = u[0] * jnp.dot(los_m[0], w)  # int_0^{u_*} of the line of sight
     scale = hubble_distance(p)
     # the fixed nodes apart from the moving ones: with the parameters fixed their values are constants
-    los = _los_integrand(jnp.asarray(NODES), p)
+    los = los_integrand(jnp.asarray(NODES), p)
     full_los = jnp.dot(jnp.asarray(FULL_WEIGHTS), los)
     out = (scale * head_snd[0], scale * head_snd[1], scale * (full_los - head_los))
     if z is None:

@@ -39,21 +39,23 @@ from collections.abc import Mapping
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpy.polynomial import legendre
 
 from .. import constants
 from .background import (
+    ENDPOINT_NODES,
+    ENDPOINT_ORDER,
+    ENDPOINT_WEIGHTS,
     FULL_WEIGHTS,
     NODES,
-    STATIC_MAX,
     check_redshift,
     comoving_distance,
     comoving_transverse_distance,
     hubble_distance,
     hubble_distance_z,
-    integrate_from,
-    static_rule,
+    integrals_to_one,
+    los_integrand,
     u8e2,
+    u_flat,
 )
 from .models import densities
 from .recombination import z_star_and_drag
@@ -66,16 +68,11 @@ MPC_KM = constants.MPC_M / 1e3
 #: Below this :math:`u = (1+z)^{-1/2}` (:math:`z > 1110`), :math:`\\int_0^u` is taken directly on
 #: the scaled Gauss-Legendre rule instead of as :math:`\\int_0^1 - \\int_u^1`.
 DIRECT_BELOW = 0.03
-#: Gauss-Legendre nodes of the scaled rule on :math:`[0, u]`.
-DIRECT_ORDER = 24
-
-_NODES_GL, _WEIGHTS_GL = legendre.leggauss(DIRECT_ORDER)
-#: the scaled rule on [0, 1]: nodes s_j and weights w_j
-_S, _W = 0.5 * (_NODES_GL + 1.0), 0.5 * _WEIGHTS_GL
+#: Gauss-Legendre nodes of the scaled rule on :math:`[0, u]` (background's end-point rule).
+DIRECT_ORDER = ENDPOINT_ORDER
 #: Coefficients of :math:`K(y) = \\sum_n 2^{2n+3} y^n/(2n+3)!`, n = 0..6 (:func:`_volume_factor`).
 _K_SERIES = np.array([2.0 ** (2 * n + 3) / float(np.prod(np.arange(1, 2 * n + 4))) for n in range(7)])
-for _a in (_S, _W, _K_SERIES):
-    _a.setflags(write=False)
+_K_SERIES.setflags(write=False)
 
 
 def hubble_time(p: Mapping):
@@ -93,25 +90,14 @@ def time_integrand(u, p: Mapping):
     return 2.0 * u**3 / jnp.sqrt(u8e2(u, p))
 
 
-def conformal_integrand(u, p: Mapping):
-    """Integrand of :math:`H_0\\eta/c` (and of :math:`H_0 D_C/c`) in u: :math:`2u/\\sqrt{u^8E^2}`."""
-    return 2.0 * u / jnp.sqrt(u8e2(u, p))
+#: Integrand of :math:`H_0\\eta/c` (and of :math:`H_0 D_C/c`) in u: :math:`2u/\\sqrt{u^8E^2}`,
+#: the line-of-sight integrand of :mod:`.background`.
+conformal_integrand = los_integrand
 
 
 def _u_flat(z):
-    """:math:`u = (1+z)^{-1/2}` as a 1-D array (numpy when ``z`` is concrete) and the shape of ``z``."""
-    z = check_redshift(z)
-    if isinstance(z, jax.core.Tracer):
-        return jnp.reshape(1.0 / jnp.sqrt(1.0 + z), (-1,)), jnp.shape(z)
-    return (1.0 / np.sqrt(1.0 + z)).ravel(), z.shape
-
-
-def _tail(u, fvals):
-    """:math:`\\int_{u_i}^1 f` from ``fvals`` = f at :data:`NODES`: the cached weight matrix for
-    concrete ``u`` (at most :data:`STATIC_MAX` points), else the panel-wise rule."""
-    if not isinstance(u, jax.core.Tracer) and 0 < np.size(u) <= STATIC_MAX:
-        return jnp.asarray(static_rule(np.asarray(u))[1][:-1]) @ fvals
-    return integrate_from(u, fvals)
+    """:math:`u = (1+z)^{-1/2}` as a 1-D array and the shape of ``z``, the redshift checked."""
+    return u_flat(check_redshift(z))
 
 
 def _head(u, integrand, p: Mapping):
@@ -119,7 +105,7 @@ def _head(u, integrand, p: Mapping):
     :math:`u_i \\ge` :data:`DIRECT_BELOW`, and :math:`u_i\\sum_j w_j f(u_i s_j)` (Gauss-Legendre on
     :math:`[0, u_i]`) below, where the difference would lose digits."""
     fvals = integrand(jnp.asarray(NODES), p)
-    by_difference = jnp.dot(jnp.asarray(FULL_WEIGHTS), fvals) - _tail(u, fvals)
+    by_difference = jnp.dot(jnp.asarray(FULL_WEIGHTS), fvals) - integrals_to_one(u, fvals)
     un = np.asarray(u) if not isinstance(u, jax.core.Tracer) else None
     if un is not None and not np.any(un < DIRECT_BELOW):
         return by_difference  # no point needs the direct rule: skip its evaluations
@@ -130,7 +116,7 @@ def _head(u, integrand, p: Mapping):
 
 def _direct(u, integrand, p: Mapping):
     """:math:`\\int_0^{u_i} f = u_i\\sum_j w_j f(u_i s_j)` for 1-D ``u`` (nodes that move with :math:`u_i`)."""
-    return u * (integrand(u[:, None] * jnp.asarray(_S)[None, :], p) @ jnp.asarray(_W))
+    return u * (integrand(u[:, None] * jnp.asarray(ENDPOINT_NODES)[None, :], p) @ jnp.asarray(ENDPOINT_WEIGHTS))
 
 
 def age(z, p: Mapping):
@@ -186,7 +172,7 @@ def lookback_time(z, p: Mapping):
         ValueError: ``z`` is negative or NaN (outside jit).
     """
     u, shape = _u_flat(z)
-    tail = _tail(u, time_integrand(jnp.asarray(NODES), p))
+    tail = integrals_to_one(u, time_integrand(jnp.asarray(NODES), p))
     return hubble_time(p) * jnp.reshape(tail, shape)
 
 
