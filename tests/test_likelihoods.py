@@ -121,7 +121,8 @@ REF_FREE = {"lcdm": ["H0", "Om0", "Obh2", "ns", "Ok0"], "w0wacdm": ["H0", "Om0",
 def test_chi2_matches_independent_numpy_astropy_implementation(model):
     names = list(REFERENCE["points"]["lcdm_planck"]["chi2"])
     free = REF_FREE[model]
-    lik = L.build_likelihood(model, names, free, {"recomb_method": REFERENCE["recomb_method"]})
+    # the reference is massless (astropy's massive-neutrino H(z) is a 1e-3 fitting formula): mnu = 0
+    lik = L.build_likelihood(model, names, free, {"recomb_method": REFERENCE["recomb_method"], "mnu": 0.0})
     blocks = jax.jit(lik.chi2_blocks)
     n_points = 0
     for key, pt in REFERENCE["points"].items():
@@ -139,7 +140,7 @@ def test_chi2_matches_independent_numpy_astropy_implementation(model):
 def test_api_functions_match_reference():
     pt = REFERENCE["points"]["lcdm_planck"]
     overrides = {k: v for k, v in pt["params"].items() if k != "model"}
-    p = pbufjax.build_params("lcdm", overrides, recomb_method="HS96")
+    p = pbufjax.build_params("lcdm", {**overrides, "mnu": 0.0}, recomb_method="HS96")  # a massless reference
     static = {k: v for k, v in p.items() if isinstance(v, str)}
     funcs = {"cmb": L.likelihood_cmb, "bao": L.likelihood_bao, "bao_ani": L.likelihood_bao_ani, "sn": L.likelihood_sn}
     data = {alias: load_dataset(alias) for alias in funcs}
@@ -403,7 +404,7 @@ def test_pantheon_shoes_block_on_synthetic_covariance(tmp_path, monkeypatch):
     cinv = np.linalg.inv(shoes["covariance"])
     cal = shoes["is_calibrator"]
 
-    explicit = L.build_likelihood("lcdm", [shoes], ["H0", "Om0", "M_B"])
+    explicit = L.build_likelihood("lcdm", [shoes], ["H0", "Om0", "M_B"], {"mnu": 0.0})
     theta = jnp.array([72.0, 0.3, -19.25])
     from astropy import units as u
     from astropy.cosmology import FlatLambdaCDM
@@ -414,7 +415,7 @@ def test_pantheon_shoes_block_on_synthetic_covariance(tmp_path, monkeypatch):
     r = shoes["observations"] - (-19.25) - mu
     assert float(explicit.chi2(theta)) == pytest.approx(r @ cinv @ r, rel=1e-8)
     # marginalized version = minimum over M_B; calibrators make H0 constrained
-    marg = L.build_likelihood("lcdm", [shoes], ["H0", "Om0"])
+    marg = L.build_likelihood("lcdm", [shoes], ["H0", "Om0"], {"mnu": 0.0})
     one = np.ones(r.size)
     r0 = shoes["observations"] - mu
     b, e = one @ cinv @ r0, one @ cinv @ one
@@ -422,7 +423,7 @@ def test_pantheon_shoes_block_on_synthetic_covariance(tmp_path, monkeypatch):
     assert float(v) == pytest.approx(r0 @ cinv @ r0 - b * b / e, rel=1e-8)
     assert abs(float(g[0])) > 1e-2  # the calibrators constrain H0
     # without calibrators: the marginalized χ² of the rows with zHD > 0.01
-    plain_lik = L.build_likelihood("lcdm", [plain], ["H0", "Om0"])
+    plain_lik = L.build_likelihood("lcdm", [plain], ["H0", "Om0"], {"mnu": 0.0})
     keep = shoes["z_cmb"] > 0.01
     cinv_p = np.linalg.inv(plain["covariance"])
     rp = plain["observations"] - mu[keep]

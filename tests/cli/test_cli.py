@@ -336,7 +336,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
     ]
 
 
-def test_bad_inputs_exit_2_with_one_line(run, tmp_path, monkeypatch):
+def test_bad_inputs_exit_2_with_one_line(run, tmp_path, monkeypatch, no_shipped_data):
     monkeypatch.setenv("PBUFJAX_CACHE_DIR", str(tmp_path / "empty_cache"))
     # --data-dir is searched first, then $PBUFJAX_DATA_DIR: unset it so that the empty --data-dir is all there is
     monkeypatch.delenv("PBUFJAX_DATA_DIR", raising=False)
@@ -415,7 +415,7 @@ def test_store_commands(run, tmp_path):
 
 
 @needs_data
-def test_data_commands(run, tmp_path, monkeypatch):
+def test_data_commands(run, tmp_path, monkeypatch, no_shipped_data):
     monkeypatch.setenv("PBUFJAX_CACHE_DIR", str(tmp_path / "empty_cache"))
     code, out, _ = run("data", "list")
     assert code == 0
@@ -747,7 +747,7 @@ def test_non_editable_install_fits_without_data_dir(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "planck2018_priors" in res.stdout or "cmb" in res.stdout
-    # release data are not shipped: a BAO fit says where it looked and how to fetch
+    # the small release files ship inside the wheel: a BAO fit needs no data folder and no network
     res = subprocess.run(
         [str(bindir / "pbufjax"), "fit-bao"],
         cwd=work,
@@ -757,7 +757,18 @@ def test_non_editable_install_fits_without_data_dir(tmp_path):
         timeout=300,
         check=False,
     )
-    assert res.returncode == 2 and "pbufjax data fetch desi_dr2" in res.stderr
+    assert res.returncode == 0, res.stderr[-2000:]
+    # a large file is fetched, not shipped: a fit needing it says where it looked and how to fetch
+    res = subprocess.run(
+        [str(bindir / "pbufjax"), "fit", "--model", "lcdm", "--datasets", "desy5"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 2 and "pbufjax data fetch desy5" in res.stderr, res.stderr[-2000:]
     assert len(res.stderr.strip().splitlines()) == 1
 
     if HAVE_DATA:  # the README's main command, with a data directory
@@ -786,7 +797,7 @@ def test_non_editable_install_fits_without_data_dir(tmp_path):
         assert 60 < doc["params"]["H0"] < 75 and 0.25 < doc["params"]["Om0"] < 0.35
 
 
-def test_data_fetch_and_fit_fetch_call_the_registry(run, monkeypatch, tmp_path):
+def test_data_fetch_and_fit_fetch_call_the_registry(run, monkeypatch, tmp_path, no_shipped_data):
     """No network: the registry's fetch is replaced; the commands call it with the right names."""
     from pbufjax.data import catalog
 

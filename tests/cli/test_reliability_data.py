@@ -30,12 +30,13 @@ SHARED = Path(os.environ.get("PBUFJAX_DATA_DIR") or ".")
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    """An empty cache and data folder, so only ``--data-dir`` / ``data_dir`` holds files."""
+    """An empty cache and data folder and no shipped copies, so only ``--data-dir`` / ``data_dir`` holds files."""
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("PBUFJAX_CACHE_DIR", str(empty))
     monkeypatch.setenv("PBUFJAX_DATA_DIR", str(empty))
     monkeypatch.setenv("PBUFJAX_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("PBUFJAX_SHIPPED_DATA", "0")  # the package's copies would stand in for missing files
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import data as _data
 from .. import fit as _opt
 from ..fit import settings as _settings
 from ..runtime import compile_cache as _compile_cache
@@ -123,13 +124,10 @@ def _free_list(optimization_params, cfg: dict, model: str, datasets: Sequence[st
 
 
 def _dataset_names(datasets_list: Sequence[str] | str) -> dict[str, str]:
-    """Given name → canonical name, in the caller's order (errors from ``canonical_datasets``)."""
-    canonical = _opt.canonical_datasets(datasets_list)
-    if isinstance(datasets_list, str):
-        given = [s.strip() for s in datasets_list.split(",") if s.strip()]
-    else:
-        given = list(datasets_list)
-    return dict(zip(given, canonical))
+    """Given name → canonical name, in the caller's order (errors from ``canonical_datasets``); a
+    combination (``sdss_legacy``) gives its members, each under its own name."""
+    _opt.canonical_datasets(datasets_list)  # the checks and their messages
+    return dict(_data.dataset_name_pairs(datasets_list))
 
 
 def _get_problem(model, datasets, free, overrides, cfg, data_dir, bounds=None):
@@ -192,7 +190,7 @@ def run_fit(
         >>> r = run_fit("lcdm", ["bao"], optimization_params=["H0", "Om0"],
         ...             overrides={"Obh2": 0.02237})                       # doctest: +SKIP
         >>> r["params"]["Om0"], r["uncertainties"]["Om0"]                  # doctest: +SKIP
-        (0.2971..., 0.0086...)
+        (0.2972..., 0.0086...)
         >>> r["results"]["bao"]["dataset"]                                 # doctest: +SKIP
         'desi_dr2'
     """

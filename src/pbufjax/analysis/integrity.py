@@ -300,8 +300,8 @@ def check_covariance_matrices(datasets: Iterable[str] | str, min_eigenvalue: flo
                               data_dir: str | os.PathLike | None = None) -> dict[str, dict]:
     """Per dataset: size, symmetry, finiteness, smallest eigenvalue, condition number.
 
-    Keyed by the names the caller passed (an alias stays an alias); each entry records the
-    canonical name under ``"dataset"``.
+    Keyed by the names the caller passed (an alias stays an alias, a combination gives its
+    members); each entry records the canonical name under ``"dataset"``.
 
     Args:
         datasets: dataset names or aliases (a comma-separated string too).
@@ -313,6 +313,7 @@ def check_covariance_matrices(datasets: Iterable[str] | str, min_eigenvalue: flo
     """
     if isinstance(datasets, str):
         datasets = [s.strip() for s in datasets.split(",") if s.strip()]
+    datasets = [m for d in datasets for m in (_data.expand_datasets([d]) if _data.is_combination(d) else [d])]
     out = {}
     for name in datasets:
         data = _data.load_dataset(name, data_dir=data_dir)

@@ -112,7 +112,8 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
     Args:
         params: best-fit parameters: a ``run_fit`` result, its ``"params"`` or any
             parameter dict.
-        datasets: BAO datasets (``bao`` or ``bao_ani`` type).
+        datasets: BAO datasets (``bao``, ``bao_ani`` or ``bao_tabulated`` type, whose Gaussian summary is
+            drawn) or combinations of them (``sdss_legacy``).
         model: model name (default: from ``params``).
         z_max: upper end of the curves (default: 10% beyond the highest redshift).
         path: write the figure there (:func:`~pbufjax.analysis.figures.figure_path`: a folder gets a
@@ -133,12 +134,12 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
     if isinstance(datasets, str):
         datasets = [s.strip() for s in datasets.split(",") if s.strip()]
     pts = []
-    for name in datasets:
-        d = _data.load_dataset(_data.resolve_name(name), data_dir=data_dir)
+    for name, canonical in _data.dataset_name_pairs(datasets):  # a combination gives its members
+        d = _data.load_dataset(canonical, data_dir=data_dir)
         dtype = d["metadata"]["dataset_type"]
-        if dtype not in ("bao", "bao_ani"):
-            raise ValueError(f"dataset {name!r} is of type {dtype!r}, not BAO; valid types: bao, bao_ani "
-                             f"(e.g. desi_dr2, desi_dr1, boss_dr12)")
+        if dtype not in _data.BAO_TYPES:
+            raise ValueError(f"dataset {name!r} is of type {dtype!r}, not BAO; valid types: "
+                             f"{', '.join(_data.BAO_TYPES)} (e.g. desi_dr2, desi_dr1, boss_dr12, sdss_mgs)")
         pts += [(dataset_label(name, d["name"]),) + t for t in _bao_points(d)]
     zs = np.array([t[2] for t in pts])
     zmax = float(z_max) if z_max else 1.1 * float(zs.max())

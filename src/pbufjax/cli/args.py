@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .output import UsageError, message
+from .user_files import add_user_files, user_file_datasets
 
 DEFAULT_MODEL = "lcdm"
 
@@ -144,7 +145,7 @@ def nuisance_names(datasets: Sequence[str] | None = None) -> list[str]:
     """Nuisance parameters of ``datasets`` (default: every registered dataset)."""
     from .. import data as dsmod
 
-    names = list(dsmod.list_datasets()) if datasets is None else [dsmod.resolve_name(d) for d in datasets]
+    names = list(dsmod.list_datasets()) if datasets is None else dsmod.expand_datasets(datasets)
     return list(dsmod.nuisance_parameters(names))
 
 
@@ -176,7 +177,8 @@ def datasets_epilog() -> str:
     specs = dsmod.dataset_specs()
     names = ", ".join(f"{name} ({spec.kind})" for name, spec in specs.items())
     aliases = ", ".join(f"{a} -> {name}" for name, spec in specs.items() for a in spec.aliases)
-    return f"datasets: {names}\n  aliases: {aliases}"
+    combos = ", ".join(f"{c.name} = {' + '.join(c.members)}" for c in dsmod.dataset_combinations().values())
+    return f"datasets: {names}\n  aliases: {aliases}" + (f"\n  combinations: {combos}" if combos else "")
 
 
 def help_epilog() -> str:
@@ -309,6 +311,7 @@ def add_problem(p: argparse.ArgumentParser, *, datasets_help: str, free: Sequenc
     methods = recomb_methods()
     g.add_argument("--recomb-method", action=ParameterValue, parameter="recomb_method", choices=methods, metavar="M",
                    dest="param_values", help=f"recombination method: {', '.join(methods)} (= --set recomb_method=M)")
+    add_user_files(p)  # --sn-file, --sn-cov, --bao-file, --bao-cov
     pv = p.add_argument_group("parameter values (starting values of optimized parameters, else fixed values)")
     pv.add_argument("--set", action=ParameterValue, dest="param_values", metavar="NAME=X",
                     help="set a parameter (repeatable); also --NAME X for every parameter listed below")
@@ -344,7 +347,8 @@ def check_model(model: str | None) -> str:
 
 
 def check_datasets(names: Sequence[str]) -> list[str]:
-    """The names as given, each known and none listed twice (also not under an alias).
+    """The names as given, each known and none listed twice (also not under an alias); a
+    combination (``sdss_legacy``) is replaced by its member datasets.
 
     Raises:
         UsageError: unknown dataset (listing the valid ones) or a duplicate.
@@ -352,26 +356,39 @@ def check_datasets(names: Sequence[str]) -> list[str]:
     from .. import data as dsmod
 
     seen: dict[str, str] = {}
+    out: list[str] = []
     for name in names:
         try:
-            canonical = dsmod.resolve_name(name)
+            pairs = dsmod.dataset_name_pairs([name])
         except KeyError as exc:
             raise UsageError(message(exc)) from None
-        if canonical in seen:
-            raise UsageError(f"dataset {name!r} is listed twice (as {seen[canonical]!r} and {name!r} -> {canonical})")
-        seen[canonical] = name
-    return list(names)
+        for given, canonical in pairs:
+            if canonical in seen:
+                raise UsageError(f"dataset {given!r} is listed twice (as {seen[canonical]!r} and {name!r} -> "
+                                 f"{canonical})")
+            seen[canonical] = name
+            out.append(given)
+    return out
 
 
-def datasets_arg(args, default: Sequence[str] | None = None) -> list[str]:
-    """``--datasets`` checked (or ``default``); a :class:`UsageError` listing the valid ones if none."""
-    names = name_list(args.datasets) or (list(default) if default else None)
+def datasets_arg(args, default: Sequence[str] | None = None, *, configured: Sequence[str] | None = None) -> list[str]:
+    """``--datasets`` checked (else ``configured``, the configuration file's, else ``default``); a
+    :class:`UsageError` listing the valid ones if none.
+
+    The user files (``--sn-file``, ``--bao-file``: :mod:`.user_files`) are registered and added
+    to the list; given without ``--datasets`` or ``configured``, they replace ``default``.
+    """
+    user = user_file_datasets(args)
+    names = name_list(args.datasets) or (list(configured) if configured else None) or (
+        list(default) if default and not user else None)
+    if not names and user:
+        return check_datasets(user)
     if not names:
         from .. import data as dsmod
 
         raise UsageError(f"no datasets given; pass --datasets NAME[,NAME...] (valid: {', '.join(dsmod.list_datasets())}"
                          f"; aliases: {', '.join(dsmod.ALIASES)})")
-    return check_datasets(names)
+    return check_datasets(names + user)
 
 
 def free_params(args, *, required: bool = False) -> list[str] | None:

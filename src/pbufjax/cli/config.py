@@ -367,7 +367,7 @@ def _canonical(datasets: Sequence[str] | None) -> list[str] | None:
     from .. import data as dsmod
 
     try:
-        return [dsmod.resolve_name(d) for d in datasets]
+        return dsmod.expand_datasets(datasets)
     except (KeyError, TypeError, ValueError):
         return None
 

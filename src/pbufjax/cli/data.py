@@ -2,7 +2,8 @@
 
 Every command reads the dataset registry (:func:`pbufjax.data.dataset_specs`) and the
 release-file registry; ``--data-dir`` is passed to them explicitly (searched first, then
-``$PBUFJAX_DATA_DIR``, then the user cache).
+``$PBUFJAX_DATA_DIR``, then the user cache, then, for the small release files that ship
+with the package, the package's own copy).
 
 ``data verify`` exits with :data:`~pbufjax.cli.output.EXIT_USAGE` (2), the code ``pbufjax fit``
 gives for the same bad file, when a file checked fails: a sha256 mismatch, an entry that is
@@ -34,12 +35,14 @@ def register(sub) -> None:
     p.add_argument("name", metavar="NAME", help="dataset name or alias")
     A.add_general(p, store=False)
     p.set_defaults(handler=cmd_data_info)
-    p = dsub.add_parser("fetch", help="download a dataset's release files and check their sha256 (needs network)")
+    p = dsub.add_parser("fetch", help="download a dataset's release files not already present (network; small files "
+                                      "ship with the package) and check their sha256 or git blob id")
     p.add_argument("name", metavar="NAME", help="dataset name or alias")
     p.add_argument("--force", action="store_true", help="download even when a verified copy exists")
     A.add_general(p, store=False)
     p.set_defaults(handler=cmd_data_fetch)
-    p = dsub.add_parser("verify", help="check every present release file against its published sha256")
+    p = dsub.add_parser("verify", help="check every present release file against its published sha256 "
+                                       "(or git blob id)")
     p.add_argument("names", nargs="*", metavar="NAME", help="datasets to check (default: all)")
     A.add_general(p, store=False)
     p.set_defaults(handler=cmd_data_verify)
@@ -48,6 +51,7 @@ def register(sub) -> None:
 def cmd_data_list(args) -> int:
     """``pbufjax data list``: one row per registered dataset."""
     from .. import data as datasets
+    from ..data import files as datafiles
 
     data_dir = A.data_dir(args)
     rows, out = [], []
@@ -57,11 +61,19 @@ def cmd_data_list(args) -> int:
         if not files:
             where = "embedded"
         elif info.get("available"):
-            where = f"ok ({len(files)} files)"
+            shipped = sum(datafiles.is_shipped_copy(p) for p in files.values())
+            where = f"ok ({len(files)} files" + (", shipped)" if shipped == len(files) else
+                                                 f", {shipped} shipped)" if shipped else ")")
         else:
             where = f"MISSING {len(info['missing'])} of {len(files)}: {info.get('fetch_command', '')}"
         rows.append([name, ",".join(spec.aliases) or "-", spec.kind, info.get("n_points"), where])
         out.append({"name": name, **info})
+    for combo in datasets.dataset_combinations().values():  # named combinations: their members' rows are above
+        points = [next((o["n_points"] for o in out if o["name"] == m), None) for m in combo.members]
+        rows.append([combo.name, "-", "combination", sum(points) if None not in points else None,
+                     "= " + " + ".join(combo.members)])
+        out.append({"name": combo.name, "dataset_type": "combination", "members": list(combo.members),
+                    "description": combo.description, "reference": combo.reference})
     emit(dumps(out) if args.json else format_table(["dataset", "aliases", "type", "points", "files"], rows))
     return EXIT_OK
 
@@ -69,9 +81,16 @@ def cmd_data_list(args) -> int:
 def cmd_data_info(args) -> int:
     """``pbufjax data info NAME``: metadata, files and where they were searched."""
     from .. import data as datasets
-    from ..data import files as datafiles
 
     data_dir = A.data_dir(args)
+    if datasets.is_combination(args.name):
+        combo = datasets.dataset_combinations()[args.name]
+        info = {"name": combo.name, "dataset_type": "combination", "members": list(combo.members),
+                "description": combo.description, "reference": combo.reference}
+        emit(dumps(info) if args.json else "\n".join(
+            [f"{key:16s} {', '.join(v) if isinstance(v, list) else v}" for key, v in info.items()]
+            + ["(each member: pbufjax data info NAME)"]))
+        return EXIT_OK
     info = datasets.get_dataset_info(args.name, data_dir)
     if args.json:
         emit(dumps(info))
@@ -82,19 +101,31 @@ def cmd_data_info(args) -> int:
     if files:
         lines.append("files:")
         lines += [f"  {rel}: {path or 'MISSING'}" for rel, path in files.items()]
-        lines.append("searched: " + ", ".join(str(d) for d in datafiles.search_dirs(data_dir)))
+        lines.append("searched: " + _searched(data_dir))
     else:
         lines.append("files:           embedded in the package (no download needed)")
     emit("\n".join(lines))
     return EXIT_OK
 
 
+def _searched(data_dir) -> str:
+    """The folders searched, in order, the package's copies last (when not switched off)."""
+    from ..data import files as datafiles
+
+    where = [str(d) for d in datafiles.search_dirs(data_dir)]
+    shipped = datafiles.shipped_dir()
+    return ", ".join(where + ([f"{shipped} (shipped files)"] if shipped is not None else []))
+
+
 def cmd_data_fetch(args) -> int:
-    """``pbufjax data fetch NAME``: download (sha256 checked) into ``--data-dir`` or the user cache."""
+    """``pbufjax data fetch NAME``: download (sha256 or git blob id checked) into ``--data-dir`` or the user
+    cache; files already present and verified (the shipped ones included) are not downloaded again."""
+    from .. import data as datasets
     from ..data import catalog
 
-    paths = catalog.fetch(args.name, args.data_dir, force=args.force,
-                                progressbar=sys.stderr.isatty() and not args.quiet)
+    names = datasets.expand_datasets([args.name]) if datasets.is_combination(args.name) else [args.name]
+    paths = [p for name in names for p in catalog.fetch(name, args.data_dir, force=args.force,
+                                                        progressbar=sys.stderr.isatty() and not args.quiet)]
     emit(dumps([str(p) for p in paths]) if args.json else "\n".join(f"ok  {p}" for p in paths))
     return EXIT_OK
 
@@ -109,14 +140,18 @@ def _verify_one(rel: str, data_dir) -> dict:
     entry = {"file": rel, "path": None, "status": "missing"}
     try:
         path = datafiles.resolve(rel, data_dir)
+    except datafiles.DataFileHashError as exc:  # the package's own copy is damaged
+        return {**entry, "path": str(datafiles.shipped_path(rel)), "status": "HASH MISMATCH", "error": message(exc),
+                "shipped": True}
     except datafiles.DataFileTypeError as exc:
-        bad = next((d / rel for d in datafiles.search_dirs(data_dir) if os.path.lexists(d / rel)), None)
+        bad = next((d / rel for d in datafiles.search_dirs(data_dir) if os.path.lexists(d / rel)),
+                   datafiles.shipped_path(rel))
         return {**entry, "path": str(bad), "status": "NOT A REGULAR FILE", "error": message(exc)}
     except datafiles.DataFileNotFoundError:
         users = [n for n, fs in datafiles.registry()["datasets"].items() if rel in fs]
         entry["fetch_command"] = datafiles.fetch_command(users[0]) if users else None
         return entry
-    entry["path"] = str(path)
+    entry.update(path=str(path), shipped=datafiles.is_shipped_copy(path))
     try:
         entry["status"] = "ok" if datafiles.verify(rel, path) else "no published hash"
     except datafiles.DataFileHashError as exc:
@@ -145,11 +180,8 @@ def cmd_data_verify(args) -> int:
 
     data_dir = A.data_dir(args)
     rels: list[str] = []
-    for name in args.names or []:
-        try:
-            rels += [r for r in datafiles.dataset_files(datasets.resolve_name(name)) if r not in rels]
-        except KeyError:
-            datasets.resolve_name(name)  # an unknown name is an error; an embedded dataset has no files
+    for name in datasets.expand_datasets(args.names or []):  # a combination: its members
+        rels += [r for r in datasets.get_dataset_spec(name).files() if r not in rels]  # embedded: no files
     if not args.names:
         rels = list(datafiles.release_files())
     out = [_verify_one(rel, data_dir) for rel in rels]
@@ -158,7 +190,7 @@ def cmd_data_verify(args) -> int:
     else:
         emit(format_table(["file", "status", "location"],
                           [[e["file"], e["status"], e["path"] or f"fetch: {e.get('fetch_command')}"] for e in out]))
-        emit("searched: " + ", ".join(str(d) for d in datafiles.search_dirs(data_dir)))
+        emit("searched: " + _searched(data_dir))
     failed = [e for e in out if e["status"] in VERIFY_FAILURES or (args.names and e["status"] == "missing")]
     for e in failed:
         sys.stderr.write(f"pbufjax data verify: {_failure_line(e)}\n")

@@ -153,7 +153,7 @@ def resolve_fit_settings(args) -> dict[str, Any]:
     model = A.check_model(args.model or cfg["model"])
     if args.config:
         cfgmod.check_model_parameters(cfg, model, args.config)
-    datasets = A.datasets_arg(args, cfg["datasets"] or args.default_datasets)
+    datasets = A.datasets_arg(args, args.default_datasets, configured=cfg["datasets"])
     if args.fetch:
         _fetch_missing(datasets, data_dir)
     for name in datasets:  # a missing or corrupt file is reported before anything is compiled
@@ -173,11 +173,19 @@ def resolve_fit_settings(args) -> dict[str, Any]:
     if args.tol is not None:
         cfgmod.check_number(args.tol, "--tol", *cfgmod.TOLERANCE_RANGE, hi_open=True)
     opt = cfgmod.merge_settings(cfgmod.OPTIMIZATION_DEFAULTS, cfg["optimization"], cli_opt)
-    try:
-        optimize = parameter.validate_free_params(model, opt["optimize_parameters"])
-    except ValueError as exc:
-        raise UsageError(f"--optimize: {message(exc)}") from None
     from ..fit import settings
+
+    own = parameter.optimizable_parameters(model)
+    nuisance = [k for k in settings.optimizable_names(model, datasets) if k not in own]  # M_B, hrd
+    optimize = list(opt["optimize_parameters"] or [])
+    try:  # the model's optimizable parameters and the datasets' nuisance parameters
+        parameter.validate_free_params(model, [p for p in optimize if p not in nuisance])
+    except ValueError as exc:
+        also = f" (and the datasets' nuisance parameters {', '.join(nuisance)})" if nuisance else ""
+        raise UsageError(f"--optimize: {message(exc)}{also}") from None
+    dup = sorted({p for p in optimize if optimize.count(p) > 1})
+    if dup:
+        raise UsageError(f"--optimize: parameter {dup[0]!r} listed twice in the parameters to optimize")
 
     valid = A.model_parameters(model)
     try:
@@ -290,7 +298,12 @@ def _store_result(settings: Mapping[str, Any], result: Mapping[str, Any], status
               "save_results is false" if not opt["save_results"] else None)
     if reason:
         return {**info, "reason": reason}
-    values = {p: float(result.get("params", {})[p]) for p in free}
+    from ..cosmology.parameters import numeric_parameters
+
+    model_params = set(numeric_parameters(settings["model"]))
+    values = {p: float(result.get("params", {})[p]) for p in free if p in model_params}  # no nuisance ones
+    if not values:
+        return {**info, "reason": "only nuisance parameters optimized (the store keeps model parameters)"}
     block = _opt_block(result)
     at_bound, unconstrained = _flags(result, free)
     meta = {

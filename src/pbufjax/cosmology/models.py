@@ -39,7 +39,7 @@ BASE_DEFAULTS: dict[str, float] = {
     "Neff": constants.NEFF_DEFAULT,
     "Tcmb": constants.TCMB_DEFAULT,
     "Ok0": 0.0,
-    "mnu": 0.0,
+    "mnu": 0.06,
     "num_massive_neutrinos": 1,
 }
 

@@ -1,7 +1,8 @@
 """Datasets by name: loading (validated, cached on the resolved files), info records, fetch.
 
 Every function takes a dataset name or alias and the data folder explicitly
-(``data_dir``, searched first; then the fallbacks of :func:`pbufjax.data.files.search_dirs`).
+(``data_dir``, searched first; then the fallbacks of :func:`pbufjax.data.files.search_dirs`,
+then the package's own copies of the small release files, :func:`pbufjax.data.files.shipped_dir`).
 """
 
 from __future__ import annotations
@@ -86,8 +87,9 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, verify
     Args:
         name: dataset name or alias (``cmb``, ``bao``, ``bao_ani``, ``sn``, ``desi_dr2``, ...).
         data_dir: data directory searched first for release files (then ``PBUFJAX_DATA_DIR``,
-            then the user cache).
-        verify: check release files against their published sha256.
+            then the user cache, then the copies shipped inside the package).
+        verify: check release files against their published sha256 (git blob id for a large
+            file whose sha256 is not pinned). The package's own copies are checked either way.
 
     Returns:
         dataset dict with ``observations``, ``covariance``, ``metadata`` and the
@@ -147,7 +149,8 @@ def get_dataset_info(name: str, data_dir: str | os.PathLike | None = None) -> di
     except (DataFileNotFoundError, DataFileTypeError):  # listed in ``missing``; data verify names the problem
         meta = None
     info = spec.info()
-    info.update(files=status, missing=missing, available=not missing)
+    info.update(files=status, missing=missing, available=not missing,
+                shipped=[r for r in rels if _files.release_files().get(r, {}).get("shipped")])
     if rels:
         info["fetch_command"] = _files.fetch_command(spec.name)
     for k in ("n_points", "redshift_range", "n_calibrators", "selection", "rd_fid", "offset"):
@@ -172,7 +175,12 @@ def fetch(
     force: bool = False,
     progressbar: bool = False,
 ) -> list[Path]:
-    """Download a dataset's release files (or one registered file) and verify their sha256.
+    """Download a dataset's release files (or one registered file) and verify them.
+
+    Files already present and verified are not downloaded again, so for a dataset whose
+    files all ship with the package nothing is downloaded (no network needed). Downloads
+    are checked against the registry's sha256, else its git blob id, before they are kept
+    (see :func:`pbufjax.data.files.fetch_files`).
 
     Args:
         name: dataset name or alias (``desi_dr2``, ``sn``, ...) or a registered relative path.
@@ -185,7 +193,8 @@ def fetch(
 
     Raises:
         KeyError: unknown name, or a dataset without release files (lists the valid names).
-        DataFileHashError: a downloaded file has the wrong sha256.
+        DataFileHashError: a downloaded file has the wrong sha256 or git blob id (nothing is kept).
+        DataFetchError: a file could be downloaded from none of its URLs.
     """
     if name in _files.release_files():
         rels = [name]

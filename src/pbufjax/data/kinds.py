@@ -7,8 +7,12 @@ declare another kind when it brings its own likelihood block.
 
 from __future__ import annotations
 
-#: Dataset types understood by the likelihoods.
-DATASET_TYPES = ("cmb", "bao", "bao_ani", "sn")
+#: Dataset types understood by the likelihoods. ``bao_tabulated``: one BAO quantity whose
+#: likelihood is a tabulated, non-Gaussian :math:`\chi^2(\alpha)` (SDSS DR7 MGS, arXiv:1409.3242).
+DATASET_TYPES = ("cmb", "bao", "bao_ani", "sn", "bao_tabulated")
+
+#: Dataset types whose predictions use the sound horizon :math:`r_d` (and accept the ``hrd`` nuisance parameter).
+BAO_TYPES = ("bao", "bao_ani", "bao_tabulated")
 
 #: BAO observables understood by the generic BAO likelihood (name -> definition).
 BAO_QUANTITIES: dict[str, str] = {
@@ -23,8 +27,24 @@ BAO_QUANTITIES: dict[str, str] = {
 #: BAO quantities that need a fiducial sound horizon ``rd_fid``.
 BAO_QUANTITIES_WITH_RDFID = ("DM_rdfid_over_rs", "H_rs_over_rdfid")
 
-#: Names of the CMB distance-prior observables.
-CMB_OBSERVABLES = ("R", "l_A", "omega_b", "n_s")
+#: Names of the CMB distance-prior observables: the Planck 2018 distance priors (arXiv:1808.05724) use
+#: ``R, l_A, omega_b[, n_s]``; DESI's compressed CMB likelihood (arXiv:2503.14738, Appendix A) uses
+#: ``theta_star`` (:math:`r_s(z_*)/D_M(z_*)`, radians), ``omega_b`` and ``omega_bc``
+#: (:math:`(\Omega_b+\Omega_c)h^2`, massive neutrinos excluded).
+CMB_OBSERVABLES = ("R", "l_A", "omega_b", "n_s", "theta_star", "omega_bc")
+
+#: Gaussian priors on parameters: the dataset type, and the quantities such a prior may constrain.
+PRIOR_TYPE = "prior"
+PRIOR_QUANTITIES: dict[str, str] = {
+    "H0": "H_0 [km/s/Mpc] (parameter H0)",
+    "omega_b": "Omega_b h^2 (parameter Obh2)",
+    "omega_bc": "(Omega_b + Omega_c) h^2 = Omega_m h^2 - omega_nu (massive neutrinos excluded)",
+    "omega_m": "Omega_m h^2 (massive neutrinos included)",
+    "Neff": "effective number of relativistic species (parameter Neff)",
+    "n_s": "scalar spectral index (parameter ns)",
+}
+DATASET_TYPES = DATASET_TYPES + (PRIOR_TYPE,)
 
 
-__all__ = ["BAO_QUANTITIES", "BAO_QUANTITIES_WITH_RDFID", "CMB_OBSERVABLES", "DATASET_TYPES"]
+__all__ = ["BAO_QUANTITIES", "BAO_QUANTITIES_WITH_RDFID", "BAO_TYPES", "CMB_OBSERVABLES", "DATASET_TYPES",
+           "PRIOR_QUANTITIES", "PRIOR_TYPE"]

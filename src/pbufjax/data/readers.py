@@ -228,3 +228,260 @@ __all__ = [
     "read_pantheonplus",
     "read_union3",
 ]
+
+
+# --- DES-SN5YR and DES-Dovekie ---------------------------------------------
+
+#: Columns of the DES-SN5YR Hubble diagram ``DES-SN5YR_HD.csv`` read by :func:`read_desy5_hd`
+#: (``CID`` is read as text).
+DESY5_COLUMNS = ("IDSURVEY", "zCMB", "zHD", "zHEL", "MU", "MUERR_FINAL")
+
+#: Columns of the DES-Dovekie Hubble diagram ``DES-Dovekie_HD.csv`` read by :func:`read_dovekie_hd`.
+DOVEKIE_COLUMNS = ("Index", "IDSURVEY", "zHD", "zHEL", "MU", "MUERR", "MUERR_VPEC", "MUERR_SYS", "PROBIA_BEAMS")
+
+
+def read_csv_table(path, columns, text_columns=()) -> dict[str, np.ndarray]:
+    """Read a comma-separated table: one header line of column names, then one row per line.
+
+    Blank lines are skipped. Every value of ``columns`` must be a finite number.
+
+    Args:
+        path: file path.
+        columns: names of the numeric columns to return (any order; others are ignored).
+        text_columns: names of columns returned as text (e.g. a candidate id).
+
+    Returns:
+        dict column name -> array (float64 for ``columns``, str for ``text_columns``).
+
+    Raises:
+        DataFormatError: a header lacking a column, a row with another number of fields than
+            the header, a non-numeric or non-finite value, no data rows (file and line named).
+    """
+    header = idx = None
+    rows = []
+    for lineno, line in _lines(path):
+        s = line.strip()
+        if not s:
+            continue
+        if header is None:
+            header = [c.strip() for c in s.split(",")]
+            missing = [c for c in (*text_columns, *columns) if c not in header]
+            if missing:
+                raise DataFormatError(f"{path}, line {lineno}: header lacks column(s) {missing}; "
+                                      f"it names {header}")
+            idx = {c: header.index(c) for c in (*text_columns, *columns)}
+            continue
+        parts = [p.strip() for p in s.split(",")]
+        if len(parts) != len(header):
+            raise DataFormatError(f"{path}, line {lineno}: expected {len(header)} comma-separated fields "
+                                  f"({', '.join(header)}), got {len(parts)}")
+        rows.append((lineno, parts))
+    if header is None or not rows:
+        raise DataFormatError(f"{path}: no header or no data lines")
+    out: dict[str, np.ndarray] = {c: np.array([p[idx[c]] for _, p in rows]) for c in text_columns}
+    for c in columns:
+        vals = []
+        for lineno, p in rows:
+            v = _float(p[idx[c]], path, lineno, c)
+            if not np.isfinite(v):
+                raise DataFormatError(f"{path}, line {lineno}: {c} is {p[idx[c]]!r}, not a finite number")
+            vals.append(v)
+        out[c] = np.array(vals, dtype=np.float64)
+    return out
+
+
+def read_desy5_hd(path) -> dict[str, np.ndarray]:
+    """Read the DES-SN5YR Hubble diagram ``DES-SN5YR_HD.csv`` (DES Collaboration 2024, arXiv:2401.02929).
+
+    Columns: ``CID`` (text), ``IDSURVEY`` (10 = DES; 5, 61-66, 150 = the low-redshift CSP,
+    CfA and Foundation samples), ``zCMB``, ``zHD`` (CMB frame with peculiar-velocity
+    corrections), ``zHEL``, ``MU`` (distance modulus for :math:`H_0 = 70`) and ``MUERR_FINAL``
+    (its statistical uncertainty).
+
+    Returns:
+        dict with ``CID`` (str) and the float columns of :data:`DESY5_COLUMNS`.
+
+    Raises:
+        DataFormatError: see :func:`read_csv_table`.
+    """
+    return read_csv_table(path, DESY5_COLUMNS, ("CID",))
+
+
+def read_dovekie_hd(path) -> dict[str, np.ndarray]:
+    """Read the DES-Dovekie Hubble diagram ``DES-Dovekie_HD.csv`` (Popovic et al. 2025, arXiv:2511.07517).
+
+    Columns: ``Index`` (row number, the order of the covariance), ``IDSURVEY``, ``zHD``,
+    ``zHEL``, ``MU``, ``MUERR`` (statistical), ``MUERR_VPEC``, ``MUERR_SYS`` (diagnostic:
+    square root of the systematic covariance's diagonal) and ``PROBIA_BEAMS``.
+
+    Returns:
+        dict with the float columns of :data:`DOVEKIE_COLUMNS`.
+
+    Raises:
+        DataFormatError: see :func:`read_csv_table`.
+    """
+    return read_csv_table(path, DOVEKIE_COLUMNS)
+
+
+def _flat_square(text: str, path) -> np.ndarray:
+    """The N x N matrix of a text holding N on its first line, then N*N finite values (row-major)."""
+    head, _, body = text.partition("\n")
+    try:
+        n = int(head.strip())
+        if n <= 0:
+            raise ValueError
+    except ValueError:
+        raise DataFormatError(f"{path}, line 1: expected the matrix size N (a positive integer), "
+                              f"got {head.strip()[:40]!r}") from None
+    try:
+        values = np.array(body.split(), dtype=np.float64)
+    except ValueError:
+        for lineno, line in enumerate(body.split("\n"), start=2):
+            for tok in line.split():
+                _float(tok, path, lineno, "a covariance value")
+        raise  # pragma: no cover
+    if values.size != n * n:
+        raise DataFormatError(f"{path}: expected N*N = {n * n} values after the size line (N = {n}), "
+                              f"got {values.size}; is the file truncated?")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        i, j = divmod(int(bad[0]), n)
+        raise DataFormatError(f"{path}: entry ({i}, {j}) is {values[bad[0]]}, not a finite number "
+                              f"({bad.size} non-finite entries)")
+    return values.reshape(n, n)
+
+
+def read_des_covariance(path) -> np.ndarray:
+    """Read a DES-SN5YR covariance: N on the first line, then N*N values, plain or gzip-compressed.
+
+    The format of ``STATONLY.txt.gz``, ``STAT+SYS.txt.gz`` (des-science/DES-SN5YR) and of
+    Cobaya's ``covsys_000.txt``; compression is recognised from the file's first bytes.
+
+    Returns:
+        the N x N float64 matrix (as stored: the DES files hold the systematic part only,
+        the statistical ``MUERR_FINAL**2`` is added on the diagonal by the loader).
+
+    Raises:
+        DataFormatError: a truncated or corrupt gzip stream, text that is not UTF-8, a bad size
+            line, a non-numeric or non-finite value, a wrong number of values (file named).
+    """
+    import gzip
+    import zlib
+
+    check_regular_file(path)
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    if magic == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError as exc:
+            raise _not_text(path, exc) from None
+        except (EOFError, OSError, zlib.error) as exc:
+            raise DataFormatError(f"{path}: cannot decompress the gzip stream ({exc}); "
+                                  f"the file is truncated or corrupt") from None
+    else:
+        text = _read_text(path)
+    return _flat_square(text, path)
+
+
+def read_triu_npz(path, *, key: str = "cov", size_key: str = "nsn") -> np.ndarray:
+    """Read a symmetric matrix stored as its upper triangle in a NumPy ``.npz`` archive.
+
+    The DES-Dovekie format (``STATONLY.npz``, ``STAT+SYS.npz`` = Cobaya's
+    ``covtot_inv_000.npz``): key ``nsn`` holds N, key ``cov`` the N(N+1)/2 entries of the
+    upper triangle in ``numpy.triu_indices(N)`` (row-major) order, as float32. For DES-Dovekie
+    the matrix is the INVERSE covariance. Read without pickles; returned as float64.
+
+    Args:
+        path: file path.
+        key: archive member holding the triangle.
+        size_key: archive member holding N.
+
+    Returns:
+        the N x N symmetric float64 matrix.
+
+    Raises:
+        DataFormatError: not a readable ``.npz`` archive (truncated, corrupt, pickled), a
+            missing member, a bad N, a wrong number of entries, non-finite entries (file named).
+    """
+    import zipfile
+    import zlib
+
+    check_regular_file(path)
+    try:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise DataFormatError(f"{path} holds a single array, not an .npz archive with {size_key!r} and {key!r}")
+        with z:
+            found = list(z.files)
+            absent = [k for k in (size_key, key) if k not in found]
+            if absent:
+                raise DataFormatError(f"{path}: the archive lacks member(s) {absent}; it holds {found}")
+            size = np.asarray(z[size_key]).ravel()
+            tri = np.asarray(z[key]).ravel()
+    except DataFormatError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+        raise DataFormatError(f"{path} is not a readable .npz archive ({exc}); "
+                              f"the file is truncated or corrupt") from None
+    if size.size != 1 or not np.issubdtype(size.dtype, np.integer) or int(size[0]) <= 0:
+        raise DataFormatError(f"{path}: {size_key!r} must hold one positive integer N, got {size!r}")
+    n = int(size[0])
+    if not np.issubdtype(tri.dtype, np.floating) or tri.size != n * (n + 1) // 2:
+        raise DataFormatError(f"{path}: {key!r} must hold the N(N+1)/2 = {n * (n + 1) // 2} upper-triangle "
+                              f"values of an N = {n} matrix, got {tri.size} values of type {tri.dtype}")
+    bad = np.flatnonzero(~np.isfinite(tri))
+    if bad.size:
+        rows, cols = np.triu_indices(n)
+        raise DataFormatError(f"{path}: entry ({rows[bad[0]]}, {cols[bad[0]]}) is {tri[bad[0]]}, not a finite "
+                              f"number ({bad.size} non-finite entries)")
+    m = np.zeros((n, n), dtype=np.float64)
+    m[np.triu_indices(n)] = tri.astype(np.float64)
+    lower = np.tril_indices(n, -1)
+    m[lower] = m.T[lower]
+    return m
+
+
+__all__ += [
+    "DESY5_COLUMNS",
+    "DOVEKIE_COLUMNS",
+    "read_csv_table",
+    "read_des_covariance",
+    "read_desy5_hd",
+    "read_dovekie_hd",
+    "read_triu_npz",
+]
+
+
+# --- eBOSS DR16 and SDSS MGS ---------------------------------------------------------------------
+
+
+def read_value_column(path) -> np.ndarray:
+    """Read a column of numbers, one per line (``#`` comments, blank lines skipped).
+
+    The format of SDSS DR7 MGS's tabulated :math:`\\chi^2(\\alpha)` (``sdss_MGS_prob.txt``:
+    399 values, no header; the grid of :math:`\\alpha` is not in the file).
+
+    Returns:
+        1-D float array.
+
+    Raises:
+        DataFormatError: a line with more than one field, a non-numeric or non-finite value,
+            or no data line (naming the file and line).
+    """
+    vals = []
+    for lineno, s in _content_lines(path):
+        parts = s.split()
+        if len(parts) != 1:
+            raise DataFormatError(f"{path}, line {lineno}: expected one value per line, got {len(parts)} fields: {s!r}")
+        v = _float(parts[0], path, lineno, "a value")
+        if not np.isfinite(v):
+            raise DataFormatError(f"{path}, line {lineno}: value {parts[0]!r} is not finite")
+        vals.append(v)
+    if not vals:
+        raise DataFormatError(f"{path}: no data lines")
+    return np.array(vals, dtype=np.float64)
+
+
+__all__ += ["read_value_column"]

@@ -173,27 +173,46 @@ def _alias_table() -> dict[str, str]:
     return {a: s.name for s in _SPECS.values() for a in s.aliases}
 
 
-def register_dataset(spec: DatasetSpec, overwrite: bool = False) -> DatasetSpec:
+#: ``register`` -> the function behind ``register_dataset(name, kind=..., **data)``
+#: (:func:`pbufjax.data.user.register_user_dataset`, which sets it when imported with :mod:`pbufjax.data`).
+USER_DATA_HANDLER: dict[str, Callable[..., DatasetSpec]] = {}
+
+
+def register_dataset(spec: DatasetSpec | str, overwrite: bool | str = False, *, kind: str | None = None,
+                     **data) -> DatasetSpec:
     """Add a dataset to the registry.
 
+    Also registers a user's own SN or BAO data from arrays or files: ``register_dataset(name,
+    kind="sn", file="my_sn.csv", covariance="my_cov.txt")`` (or ``register_dataset(name, "sn", ...)``)
+    is :func:`pbufjax.data.user.register_user_dataset` (formats and keywords there).
+
     Args:
-        spec: the dataset's record.
-        overwrite: replace a registered spec of the same name.
+        spec: the dataset's record (or, for user data, the new dataset's name).
+        overwrite: replace a registered spec of the same name (for user data: the kind, when a string).
+        kind: for user data, ``sn`` or ``bao``.
+        **data: for user data, the keywords of :func:`~pbufjax.data.user.register_user_dataset`.
 
     Returns:
-        ``spec``.
+        ``spec`` (for user data, the new spec).
 
     Raises:
-        TypeError: ``spec`` is not a :class:`DatasetSpec`.
+        TypeError: ``spec`` is not a :class:`DatasetSpec` (nor a name with user data).
         ValueError: the name is taken (without ``overwrite``), a name or alias clashes with
             another dataset's, or a nuisance parameter is defined differently elsewhere.
     """
+    if isinstance(spec, str) and (data or kind is not None or isinstance(overwrite, str)):
+        kind = overwrite if isinstance(overwrite, str) else kind  # a user's own arrays or files
+        return USER_DATA_HANDLER["register"](spec, kind, overwrite=overwrite is True, **data)
     if not isinstance(spec, DatasetSpec):
-        raise TypeError(f"register_dataset needs a DatasetSpec, got {type(spec).__name__}")
+        raise TypeError(f"register_dataset needs a DatasetSpec (or a name, kind= and user data), got "
+                        f"{type(spec).__name__}")
+    if data or kind is not None:
+        raise TypeError(f"register_dataset: kind= and data keywords ({', '.join(data)}) go with a dataset name, "
+                        f"not a DatasetSpec")
     if spec.name in _SPECS and not overwrite:
         raise ValueError(f"dataset {spec.name!r} is already registered (pass overwrite=True to replace it)")
     others = {n: s for n, s in _SPECS.items() if n != spec.name}
-    taken = set(others) | {a for s in others.values() for a in s.aliases}
+    taken = set(others) | {a for s in others.values() for a in s.aliases} | set(_COMBINATIONS)
     clash = sorted(taken & ({spec.name} | set(spec.aliases)))
     if clash:
         raise ValueError(f"dataset {spec.name!r}: name/alias {clash} already used by another dataset")
@@ -225,8 +244,13 @@ def resolve_name(name: str) -> str:
     aliases = _alias_table()
     canonical = aliases.get(name, name)
     if canonical not in _SPECS:
+        if name in _COMBINATIONS:
+            raise KeyError(f"{name!r} is a combination of datasets ({' + '.join(_COMBINATIONS[name].members)}), "
+                           "not one dataset: use it in a list of datasets (run_fit, build_likelihood, --datasets) "
+                           "or name one of its members")
         listed = ", ".join(f"{a} -> {c}" for a, c in aliases.items())
-        raise KeyError(f"unknown dataset {name!r}; valid datasets: {', '.join(_SPECS)} (aliases: {listed})")
+        combos = f"; combinations: {', '.join(_COMBINATIONS)}" if _COMBINATIONS else ""
+        raise KeyError(f"unknown dataset {name!r}; valid datasets: {', '.join(_SPECS)} (aliases: {listed}{combos})")
     return canonical
 
 
@@ -287,7 +311,7 @@ def list_datasets() -> list[str]:
 
 
 def nuisance_parameters(names: Iterable[str] | None = None) -> dict[str, NuisanceParameter]:
-    """Nuisance parameters of the given datasets (names or aliases; None: every dataset).
+    """Nuisance parameters of the given datasets (names, aliases or combinations; None: every dataset).
 
     Returns:
         name -> :class:`NuisanceParameter`, in dataset order, each parameter once.
@@ -295,7 +319,7 @@ def nuisance_parameters(names: Iterable[str] | None = None) -> dict[str, Nuisanc
     Raises:
         KeyError: unknown dataset.
     """
-    specs = _SPECS.values() if names is None else [get_dataset_spec(n) for n in _as_names(names)]
+    specs = _SPECS.values() if names is None else [_SPECS[n] for n in expand_datasets(names)]
     out: dict[str, NuisanceParameter] = {}
     for s in specs:
         for p in s.nuisance:
@@ -329,7 +353,7 @@ def dataset_overlaps(names: Iterable[str]) -> list[str]:
     chosen = []
     for d in _as_names(names):
         try:
-            chosen.append(resolve_name(d))
+            chosen += list(_COMBINATIONS[d].members) if d in _COMBINATIONS else [resolve_name(d)]
         except (KeyError, TypeError):
             chosen.append(d)
     return [f"{a} + {b}: {why}; their χ² are not independent" for a, b, why in overlap_pairs()
@@ -338,6 +362,127 @@ def dataset_overlaps(names: Iterable[str]) -> list[str]:
 
 def _as_names(names) -> list:
     return [s.strip() for s in names.split(",") if s.strip()] if isinstance(names, str) else list(names)
+
+
+# ---------------------------------------------------------------------------
+# Named combinations: one name standing for several datasets (e.g. ``sdss_legacy``)
+# ---------------------------------------------------------------------------
+
+
+class DatasetCombination(NamedTuple):
+    """A name standing for a list of datasets, usable wherever a list of dataset names is.
+
+    Attributes:
+        name: the combination's name (``sdss_legacy``); distinct from every dataset name and alias.
+        members: canonical names of the datasets it stands for, in order.
+        description: one line: what is combined and what was left out.
+        reference: where the recommendation comes from (citation, arXiv id).
+    """
+
+    name: str
+    members: tuple[str, ...]
+    description: str = ""
+    reference: str = ""
+
+
+_COMBINATIONS: dict[str, DatasetCombination] = {}
+
+
+def register_combination(name: str, members: Iterable[str], description: str = "", reference: str = "", *,
+                         overwrite: bool = False) -> DatasetCombination:
+    """Register a named combination of datasets.
+
+    A combination expands to its members wherever a list of datasets is read
+    (:func:`expand_datasets`: ``run_fit``, ``build_likelihood``, the fit problem, the CLI's
+    ``--datasets``, configuration files); the results are then keyed by the members' names.
+
+    Args:
+        name: the combination's name.
+        members: dataset names or aliases (registered, each once; not combinations).
+        description: one line for ``pbufjax data list``.
+        reference: citation of the recommended combination.
+        overwrite: replace a registered combination of the same name.
+
+    Returns:
+        The :class:`DatasetCombination` (members as canonical names).
+
+    Raises:
+        TypeError: a name that is not a string. ValueError: an empty or duplicated member
+            list, a member that is itself a combination, a name taken by a dataset, alias or
+            (without ``overwrite``) another combination. KeyError: an unknown member.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"combination name must be a non-empty string, got {name!r}")
+    if name in _SPECS or name in _alias_table():
+        raise ValueError(f"combination name {name!r} is already a dataset name or alias")
+    if name in _COMBINATIONS and not overwrite:
+        raise ValueError(f"combination {name!r} is already registered (pass overwrite=True to replace it)")
+    given = _as_names(members)
+    nested = [m for m in given if m in _COMBINATIONS]
+    if nested:
+        raise ValueError(f"combination {name!r}: members {nested} are combinations themselves; list their datasets")
+    canonical = tuple(resolve_name(m) for m in given)
+    if not canonical:
+        raise ValueError(f"combination {name!r} has no members")
+    dup = sorted({c for c in canonical if canonical.count(c) > 1})
+    if dup:
+        raise ValueError(f"combination {name!r} lists dataset(s) {dup} twice")
+    combo = DatasetCombination(name, canonical, str(description), str(reference))
+    _COMBINATIONS[name] = combo
+    return combo
+
+
+def unregister_combination(name: str) -> None:
+    """Remove a registered combination (KeyError when there is none of that name)."""
+    if name not in _COMBINATIONS:
+        raise KeyError(f"unknown combination {name!r}; registered: {', '.join(_COMBINATIONS) or '(none)'}")
+    del _COMBINATIONS[name]
+
+
+def dataset_combinations() -> dict[str, DatasetCombination]:
+    """Name -> :class:`DatasetCombination` of every registered combination (a copy)."""
+    return dict(_COMBINATIONS)
+
+
+def is_combination(name: Any) -> bool:
+    """Whether ``name`` is a registered combination."""
+    return isinstance(name, str) and name in _COMBINATIONS
+
+
+def dataset_name_pairs(names: Iterable[str] | str) -> list[tuple[str, str]]:
+    """``(name, canonical name)`` of every dataset a list of names stands for, in order.
+
+    A dataset name or alias gives ``(name as written, canonical)``; a combination gives
+    ``(member, member)`` for each of its members. Duplicates are kept (callers refuse them
+    with their own message).
+
+    Example:
+        >>> dataset_name_pairs(["bao", "sdss_legacy"])[:2]
+        [('bao', 'desi_dr2'), ('sdss_mgs', 'sdss_mgs')]
+
+    Raises:
+        TypeError: a name that is not a string. KeyError: an unknown name (listing the valid ones).
+    """
+    out: list[tuple[str, str]] = []
+    for d in _as_names(names):
+        if is_combination(d):
+            out += [(m, m) for m in _COMBINATIONS[d].members]
+        else:
+            out.append((d, resolve_name(d)))
+    return out
+
+
+def expand_datasets(names: Iterable[str] | str) -> list[str]:
+    """Canonical dataset names of a list of names, aliases and combinations (order kept, duplicates kept).
+
+    Example:
+        >>> expand_datasets("cmb,sdss_legacy")
+        ['planck2018_priors', 'sdss_mgs', 'boss_dr12_2bins', 'eboss_dr16']
+
+    Raises:
+        TypeError, KeyError: as :func:`dataset_name_pairs`.
+    """
+    return [c for _, c in dataset_name_pairs(names)]
 
 
 # ---------------------------------------------------------------------------
@@ -412,18 +557,25 @@ __all__ = [
     "LiveMapping",
     "DATASET_LOADERS",
     "METADATA_KEYS",
+    "DatasetCombination",
     "DatasetSpec",
     "NuisanceParameter",
     "call_loader",
+    "dataset_combinations",
+    "dataset_name_pairs",
     "dataset_overlaps",
     "dataset_specs",
+    "expand_datasets",
+    "is_combination",
     "dataset_table",
     "get_dataset_spec",
     "list_datasets",
     "nuisance_parameters",
     "nuisance_users",
     "overlap_pairs",
+    "register_combination",
     "register_dataset",
     "resolve_name",
+    "unregister_combination",
     "unregister_dataset",
 ]

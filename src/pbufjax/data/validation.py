@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .kinds import BAO_QUANTITIES, BAO_QUANTITIES_WITH_RDFID, CMB_OBSERVABLES, DATASET_TYPES
+from .kinds import BAO_QUANTITIES, BAO_QUANTITIES_WITH_RDFID, BAO_TYPES, CMB_OBSERVABLES, DATASET_TYPES
 from .spec import get_dataset_spec
 
 
@@ -56,6 +56,24 @@ def _vector(data, key, n, name):
     return v
 
 
+def _check_table(data, n, name) -> None:
+    """A tabulated BAO likelihood: one point, ``table_alpha`` strictly increasing, ``table_chi2`` finite."""
+    _require(n == 1, f"dataset {name!r}: a tabulated BAO likelihood has one data point, got {n}")
+    for key in ("table_alpha", "table_chi2", "table_reference"):
+        _require(key in data, f"dataset {name!r}: missing key {key!r}")
+    a = np.asarray(data["table_alpha"], np.float64)
+    c = np.asarray(data["table_chi2"], np.float64)
+    _require(a.ndim == 1 and a.size >= 4 and c.shape == a.shape,
+             f"dataset {name!r}: table_alpha and table_chi2 must be 1-D of the same length >= 4, "
+             f"got shapes {a.shape}, {c.shape}")
+    _require(bool(np.all(np.isfinite(a)) and np.all(np.diff(a) > 0)),
+             f"dataset {name!r}: table_alpha must be finite and strictly increasing")
+    _require(bool(np.all(np.isfinite(c))), f"dataset {name!r}: table_chi2 has non-finite entries")
+    ref = np.asarray(data["table_reference"], np.float64)
+    _require(ref.ndim == 0 and bool(np.isfinite(ref)) and float(ref) > 0,
+             f"dataset {name!r}: table_reference must be a finite number > 0, got {data['table_reference']!r}")
+
+
 def validate_dataset(data: Mapping[str, Any], expected_format: str) -> bool:
     """Validate a dataset dict.
 
@@ -72,7 +90,7 @@ def validate_dataset(data: Mapping[str, Any], expected_format: str) -> bool:
         DatasetValidationError: (a ValueError) naming the failed check: missing keys,
             non-finite or non-1-D observations, length mismatches, a covariance that is
             not square, symmetric, finite and positive definite, unknown BAO quantities,
-            missing ``rd_fid``, unknown CMB observables, bad redshifts.
+            missing ``rd_fid``, unknown CMB observables, bad redshifts, a bad χ² table (``bao_tabulated``).
         KeyError: ``expected_format`` is neither a type nor a known dataset.
         TypeError: ``data`` is not a mapping.
     """
@@ -109,7 +127,7 @@ def validate_dataset(data: Mapping[str, Any], expected_format: str) -> bool:
         bad = [o for o in names if o not in CMB_OBSERVABLES]
         _require(not bad, f"dataset {name!r}: unknown CMB observable(s) {bad}; valid: {', '.join(CMB_OBSERVABLES)}")
         _require(len(set(names)) == n, f"dataset {name!r}: repeated CMB observables {names}")
-    elif dtype in ("bao", "bao_ani"):
+    elif dtype in BAO_TYPES:
         z = _vector(data, "redshifts", n, name)
         _require(bool(np.all(np.isfinite(z)) and np.all(z > 0)), f"dataset {name!r}: BAO redshifts must be finite and > 0")
         _require("quantities" in data, f"dataset {name!r}: missing key 'quantities'")
@@ -124,6 +142,8 @@ def validate_dataset(data: Mapping[str, Any], expected_format: str) -> bool:
                 bool(np.all(np.isfinite(rdfid[need]) & (rdfid[need] > 0))),
                 f"dataset {name!r}: rd_fid must be finite and > 0 for {', '.join(BAO_QUANTITIES_WITH_RDFID)}",
             )
+        if dtype == "bao_tabulated":
+            _check_table(data, n, name)
     elif dtype == "sn":
         zc = _vector(data, "z_cmb", n, name)
         zh = _vector(data, "z_hel", n, name)

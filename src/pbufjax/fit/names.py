@@ -24,7 +24,8 @@ NUISANCE_DEFAULTS: Mapping[str, float] = _ds.LiveMapping(
 
 
 def canonical_datasets(datasets_list: Sequence[str] | str) -> tuple[str, ...]:
-    """Dataset names (or aliases, or ``"cmb,bao"``) → canonical names.
+    """Dataset names (or aliases, or ``"cmb,bao"``) → canonical names; a combination
+    (:func:`pbufjax.data.register_combination`, e.g. ``sdss_legacy``) → its members.
 
     Raises:
         TypeError: not a list of strings. ValueError: empty or duplicated.
@@ -41,10 +42,11 @@ def canonical_datasets(datasets_list: Sequence[str] | str) -> tuple[str, ...]:
     for d in datasets_list:
         if not isinstance(d, str):
             raise TypeError(f"dataset names must be strings, got {type(d).__name__} ({d!r})")
-        c = _ds.resolve_name(d)
-        if c in names:
-            raise ValueError(f"dataset {d!r} listed twice in datasets_list (after resolving aliases: {c!r})")
-        names.append(c)
+        for c in _ds.expand_datasets([d]):
+            if c in names:
+                via = f"the combination {d!r} includes {c!r}" if _ds.is_combination(d) else f"{c!r}"
+                raise ValueError(f"dataset {d!r} listed twice in datasets_list (after resolving aliases: {via})")
+            names.append(c)
     return tuple(names)
 
 

@@ -24,6 +24,10 @@ Blocks
   :math:`D_H/r_d`, :math:`D_A/r_d`, :math:`r_d/D_V`, :math:`D_M r_{d,fid}/r_d` [Mpc],
   :math:`H r_d/r_{d,fid}` [km/s/Mpc], with :math:`D_V = [z D_M^2 D_H]^{1/3}`,
   :math:`D_H = c/H(z)` and :math:`r_d = r_s(z_d)`.
+* **Tabulated BAO** (SDSS DR7 MGS, arXiv:1409.3242): a non-Gaussian :math:`\\chi^2(\\alpha)` table,
+  :math:`\\alpha = (D_V/r_d)/(D_V/r_d)_{fid}`, interpolated by a cubic spline
+  (:mod:`~pbufjax.likelihood.tabulated`). Every BAO block takes :math:`r_d = (h r_d)/h` instead
+  of :math:`r_s(z_d)` when the nuisance parameter ``hrd`` is free or set.
 * **SN Ia**: :math:`\\mu_{th} = 5\\log_{10}[(1+z_{hel}) D_M(z_{cmb})/{\\rm Mpc}] + 25`. The
   unknown offset (absolute magnitude :math:`M_B`, or Union3's arbitrary zero point) is
   marginalized analytically (Conley et al. 2011, arXiv:1104.1443, appendix C; the
@@ -80,17 +84,21 @@ from .functions import (
     likelihood_sn,
 )
 from .joint import Likelihood
+from .tabulated import BAOTableBlock  # registers the block of kind "bao_tabulated"
+from .priors import PriorBlock  # registers the block of the 'prior' dataset type
 
 __all__ = [
     "BLOCK_TYPES",
     "LIKELIHOOD_FUNCTIONS",
     "NUISANCE_PARAMETERS",
     "BAOBlock",
+    "BAOTableBlock",
     "Block",
     "CMBBlock",
     "Context",
     "FunctionBlock",
     "Likelihood",
+    "PriorBlock",
     "SNBlock",
     "build_chi2",
     "build_likelihood",

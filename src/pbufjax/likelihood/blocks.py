@@ -11,7 +11,8 @@ Built-in blocks (registered by dataset kind in :data:`BLOCK_TYPES`):
   :math:`\\ell_A = \\pi D_M(z_*)/r_s(z_*)`.
 * :class:`BAOBlock` — one generic kernel for every :data:`~pbufjax.data.BAO_QUANTITIES`
   (DESI, arXiv:2503.14738; BOSS, arXiv:1607.03155), each a monomial
-  :math:`k(z, r_{d,fid})\\,D_M^a D_H^b r_d^c` with :math:`D_V = [z D_M^2 D_H]^{1/3}`, :math:`D_H = c/H`.
+  :math:`k(z, r_{d,fid})\\,D_M^a D_H^b r_d^c` with :math:`D_V = [z D_M^2 D_H]^{1/3}`, :math:`D_H = c/H`;
+  with the nuisance parameter ``hrd`` free or set, :math:`r_d = h r_d / h` (calibration-free BAO).
 * :class:`SNBlock` — :math:`\\mu_{th} = 5\\log_{10}[(1+z_{hel}) D_M(z_{cmb})/{\\rm Mpc}] + 25` with the
   offset marginalized analytically (Conley et al. 2011, arXiv:1104.1443, appendix C):
   :math:`\\chi^2 = A - B^2/E`, :math:`A = r^TC^{-1}r`, :math:`B = \\mathbf 1^TC^{-1}r`,
@@ -53,7 +54,8 @@ import numpy as np
 from .. import constants
 from ..cosmology import background as _bg
 from ..cosmology import cmb as _cmb
-from ..data.kinds import BAO_QUANTITIES
+from ..cosmology import models as _models
+from ..data.kinds import BAO_QUANTITIES, CMB_OBSERVABLES, PRIOR_QUANTITIES
 from .gaussian import factor_covariance, finite_or_inf, quadratic_forms
 
 
@@ -203,8 +205,31 @@ class Block:
         return block.chi2(params, ctx, jnp.asarray(block.observations))
 
 
+def parameter_value(p, name: str):
+    """A quantity of the parameter dict alone (no distance): ``H0``, ``omega_b`` (:math:`\\Omega_b h^2`),
+    ``omega_bc`` (:math:`(\\Omega_m - \\Omega_\\nu)h^2`, baryons and CDM, massive neutrinos excluded as
+    in DESI's compressed CMB likelihood), ``omega_m`` (:math:`\\Omega_m h^2`), ``Neff`` or ``n_s``.
+
+    Raises:
+        KeyError: another name (the message lists the valid ones).
+    """
+    if name in _PARAMETER_KEYS:
+        key = _PARAMETER_KEYS[name]
+        return jnp.asarray(p[key] if key in p else _models.BASE_DEFAULTS[key], jnp.float64)
+    if name in ("omega_bc", "omega_m"):
+        d = _models.densities(p)
+        return (d.omega_cb if name == "omega_bc" else d.omega_m) * d.h**2
+    raise KeyError(f"unknown parameter quantity {name!r}; valid: {', '.join(PRIOR_QUANTITIES)}")
+
+
+_PARAMETER_KEYS = {"H0": "H0", "omega_b": "Obh2", "Neff": "Neff", "n_s": "ns"}
+
+
 class CMBBlock(Block):
-    """CMB distance priors :math:`(R, \\ell_A, \\omega_b[, n_s])` (arXiv:1808.05724)."""
+    """CMB distance priors :math:`(R, \\ell_A, \\omega_b[, n_s])` (arXiv:1808.05724) and DESI's compressed
+    CMB likelihood :math:`(\\theta_*, \\omega_b, \\omega_{bc})` (arXiv:2503.14738, Appendix A):
+    :math:`\\theta_* = r_s(z_*)/D_M(z_*)` (radians), :math:`\\omega_{bc} = (\\Omega_b+\\Omega_c)h^2`
+    without the massive neutrinos (see :func:`parameter_value`)."""
 
     dataset_type = "cmb"
     needs_derived = True
@@ -213,13 +238,16 @@ class CMBBlock(Block):
     def __init__(self, data, scale=1.0):
         super().__init__(data, scale)
         self.observables = tuple(data["observables"])
+        bad = [o for o in self.observables if o not in CMB_OBSERVABLES]
+        if bad or len(self.observables) != self.n:
+            raise ValueError(f"dataset {self.name!r}: observables {list(self.observables)} must name each of its "
+                             f"{self.n} values from {', '.join(CMB_OBSERVABLES)} (unknown: {bad})")
 
     def predict(self, p, ctx):
         d = ctx.derived
-        vals = {"R": d["R"], "l_A": d["l_A"], "omega_b": jnp.asarray(p["Obh2"], jnp.float64),
-                "n_s": jnp.asarray(p["ns"], jnp.float64)}
+        vals = {o: d[o] if o in ("R", "l_A", "theta_star") else parameter_value(p, o) for o in self.observables}
         model = jnp.stack([vals[o] for o in self.observables])
-        pred = {o: vals[o] for o in self.observables}
+        pred = dict(vals)
         pred.update(z_star=d["z_star"], r_star=d["r_star"], DM_star=d["DM_star"])
         return model, pred
 
@@ -242,15 +270,26 @@ if set(BAO_MONOMIALS) != set(_BAO_CODES):  # pragma: no cover - keeps the two ta
 
 
 class BAOBlock(Block):
-    """Isotropic and anisotropic BAO: every quantity one monomial in :math:`D_M, D_H, r_d`."""
+    """Isotropic and anisotropic BAO: every quantity one monomial in :math:`D_M, D_H, r_d`.
+
+    The sound horizon is :math:`r_d = r_s(z_d)` of the parameters (``ctx.derived["r_drag"]``),
+    or, when the nuisance parameter :attr:`rd_parameter` (``hrd``, :math:`h\\,r_d` in Mpc) is free
+    or set (``free_rd``), :math:`r_d = (h r_d)/h` with :math:`h = H_0/100`: no recombination-era
+    quantity is computed then (:attr:`needs_derived` is False), as in DESI's BAO-only fits
+    (arXiv:2503.14738).
+    """
 
     dataset_type = "bao"
     needs_rd = True
     needs_derived = True
-    fingerprint_attributes = ("redshifts", "quantities", "rd_fid")
+    #: the nuisance parameter :math:`h r_d` [Mpc] that replaces the computed sound horizon
+    rd_parameter = "hrd"
+    fingerprint_attributes = ("redshifts", "quantities", "rd_fid", "free_rd")
 
-    def __init__(self, data, scale=1.0):
+    def __init__(self, data, scale=1.0, free_rd: bool = False):
         super().__init__(data, scale)
+        self.free_rd = bool(free_rd)
+        self.needs_derived = not self.free_rd
         self.redshifts = np.asarray(data["redshifts"], dtype=np.float64)
         self.quantities = tuple(data["quantities"])
         bad = sorted({q for q in self.quantities if q not in _BAO_CODES})
@@ -264,14 +303,24 @@ class BAOBlock(Block):
         self._exponents = np.array([t[:3] for t in terms], dtype=np.float64).T.copy()  # (3, n)
         self._log_k = np.log([t[3](z, f) for t, z, f in zip(terms, self.redshifts, self.rd_fid)])
 
+    @classmethod
+    def options(cls, data, explicit):
+        return {"free_rd": cls.rd_parameter in explicit}
+
     def z_dm(self):
         return self.redshifts
 
     def z_h(self):
         return self.redshifts
 
+    def sound_horizon(self, p, ctx):
+        """:math:`r_d` [Mpc]: ``hrd * 100 / H0`` when ``free_rd``, else :math:`r_s(z_d)` of the parameters."""
+        if self.free_rd:
+            return 100.0 * jnp.asarray(p[self.rd_parameter], jnp.float64) / jnp.asarray(p["H0"], jnp.float64)
+        return ctx.derived["r_drag"]
+
     def predict(self, p, ctx):
-        dm, hz, rd = ctx.dm(self), ctx.hubble(self), ctx.derived["r_drag"]
+        dm, hz, rd = ctx.dm(self), ctx.hubble(self), self.sound_horizon(p, ctx)
         a, b, c = (jnp.asarray(e) for e in self._exponents)
         log_dh = np.log(constants.C_KM_S) - jnp.log(hz)
         model = jnp.exp(jnp.asarray(self._log_k) + a * jnp.log(dm) + b * log_dh + c * jnp.log(rd))

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..data.catalog import load_dataset
-from ..data.spec import LiveMapping, dataset_specs, list_datasets, nuisance_parameters, nuisance_users, resolve_name
+from ..data.spec import (LiveMapping, dataset_specs, expand_datasets, is_combination, list_datasets, nuisance_parameters,
+                         nuisance_users)
 from ..cosmology.parameters import DERIVED_PARAMS, build_params, numeric_parameters
 from .functions import block_for
 from .joint import Likelihood
@@ -51,7 +52,8 @@ def build_likelihood(
 
     Args:
         model: model name (``lcdm``, ``wcdm``, ``w0wacdm``, ``pbuf`` or a registered one).
-        datasets_list: dataset names/aliases (or loaded dataset dicts), e.g. ``["cmb", "bao", "sn"]``.
+        datasets_list: dataset names/aliases/combinations (or loaded dataset dicts), e.g. ``["cmb", "bao", "sn"]``
+            or ``["sdss_legacy"]`` (a combination stands for its member datasets).
         free_params: parameters forming ``theta``, in order (list or ``"H0,Om0"``); any numeric
             parameter of the model, plus the datasets' nuisance parameters
             (:func:`pbufjax.data.nuisance_parameters`, e.g. ``M_B`` with ``pantheonplus_shoes``).
@@ -85,18 +87,19 @@ def build_likelihood(
     loaded = []
     for item in items:
         if isinstance(item, Mapping):
-            data = item
-            name = data.get("name")
+            name = item.get("name")
             if not isinstance(name, str):
                 raise TypeError(f"a dataset dict in datasets_list needs a string 'name', got {name!r}")
-        elif isinstance(item, str):
-            name = resolve_name(item)
-            data = load_dataset(name, data_dir)
+            entries = [(name, item)]
+        elif isinstance(item, str):  # a name, an alias, or a combination standing for several datasets
+            entries = [(n, None) for n in expand_datasets([item])]
         else:
             raise TypeError(f"datasets_list entries must be names or dataset dicts, got {type(item).__name__}")
-        if name in [n for n, _ in loaded]:
-            raise ValueError(f"dataset {name!r} listed twice in datasets_list (after resolving aliases)")
-        loaded.append((name, data))
+        for name, data in entries:
+            if name in [n for n, _ in loaded]:
+                via = f" (the combination {item!r} includes it)" if is_combination(item) else ""
+                raise ValueError(f"dataset {name!r} listed twice in datasets_list (after resolving aliases){via}")
+            loaded.append((name, load_dataset(name, data_dir) if data is None else data))
 
     names = [n for n, _ in loaded]
     registered = [n for n in names if n in dataset_specs()]  # dataset dicts need not be registered

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import data as _data
 from ... import fit as _fit
 from ...fit.solvers import batch_solvers
 from ...fit.transforms import from_unit
@@ -108,10 +109,8 @@ def dataset_keys(datasets_list) -> dict[str, str]:
     Raises:
         as :func:`pbufjax.optimizer.canonical_datasets`.
     """
-    canonical = _fit.canonical_datasets(datasets_list)
-    if isinstance(datasets_list, str):
-        datasets_list = [s.strip() for s in datasets_list.split(",") if s.strip()]
-    return dict(zip(datasets_list, canonical))
+    _fit.canonical_datasets(datasets_list)  # the checks and their messages
+    return dict(_data.dataset_name_pairs(datasets_list))  # a combination gives its members, each by its name
 
 
 def cached(prob, kind, options: Mapping, build: Callable[[], Any]) -> Any:
