@@ -34,7 +34,7 @@ def test_clear_caches_forgets_problems():
 
 def test_nuisance_for_lists_the_datasets_offsets():
     assert nuisance_for(["pantheonplus_shoes"]) == ["M_B"]  # the SH0ES-calibrated SN offset is fitted
-    assert nuisance_for(["desi_dr2", "union3"]) == []
+    assert nuisance_for(["desi_dr2", "union3"]) == ["hrd"]
     assert nuisance_bounds("M_B", ["pantheonplus_shoes"]) == (-21.0, -17.5)
     assert nuisance_default("M_B", ["pantheonplus_shoes"]) == pytest.approx(-19.253)  # arXiv:2112.04510
     with pytest.raises(KeyError):
