@@ -448,3 +448,12 @@ def test_triu_npz_round_trip(tmp_path):
     got = read_triu_npz(F.resolve(DOVEKIE_STAT))
     assert got.dtype == np.float64 and got.shape == (1820, 1820)
     np.testing.assert_array_equal(got, triu_npz(F.resolve(DOVEKIE_STAT)))
+
+
+@pytest.mark.release_files("pantheonplus")
+def test_pantheonplus_reproduces_the_published_omega_m():
+    # Brout et al. 2022 (arXiv:2202.04077), flat ΛCDM, Pantheon+ alone (zHD > 0.01, stat+sys, M_B
+    # marginalized): Ωm = 0.334 ± 0.018; runs once `pbufjax data fetch pantheonplus` has fetched the covariance
+    x, err, _ = fit_om(build_likelihood("lcdm", ["pantheonplus"], ["Om0"], {"mnu": MNU, "H0": 70.0}))
+    assert abs(x - 0.334) < 0.3 * 0.018
+    assert err == pytest.approx(0.018, rel=0.15)
