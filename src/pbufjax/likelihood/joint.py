@@ -17,7 +17,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..cosmology import models as _models
 from ..cosmology.models import with_densities
 from ..cosmology.validity import ZP1_GRID, physical_mask
 from .blocks import Context, layout
