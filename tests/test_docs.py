@@ -57,8 +57,13 @@ def _pages():
 
 
 def _have_data() -> bool:
-    folder = os.environ.get("PBUFJAX_DATA_DIR")
-    return bool(folder) and all((Path(folder) / f).is_file() for f in NEEDS_DATA)
+    """The pages' release files are in the data folder or among the package's shipped copies."""
+    from pbufjax.data import files
+
+    try:
+        return all(files.resolve(f).is_file() for f in NEEDS_DATA)
+    except files.DataFileNotFoundError:
+        return False
 
 
 _RUN_PAGE = """
