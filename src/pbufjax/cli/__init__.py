@@ -8,6 +8,7 @@ Commands::
     pbufjax store      show | history | export | consistency | repair
     pbufjax integrity  --model M --datasets a,b         physics and covariance checks
     pbufjax sample | mocks | profile | plot             sampling, batched fits, figures
+    pbufjax evidence   --model M --datasets a,b --optimize P1,P2   Bayesian evidence ln Z
 
 Every subcommand speaks one vocabulary (:mod:`pbufjax.cli.args`): ``--optimize`` (alias
 ``--params``), ``--H0 70`` (alias ``--set H0=70``), ``--recomb-method``, ``--cov-scale``,
@@ -39,6 +40,7 @@ from collections.abc import Sequence
 
 from . import args as _args
 from . import data as _data
+from . import evidence as _evidence
 from . import fit as _fit
 from . import integrity as _integrity
 from . import sampling as _sampling
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-V", "--version", action="version", version=f"pbufjax {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_args.Parser)
     sub.required = True
-    for module in (_fit, _data, _store, _integrity, _sampling):
+    for module in (_fit, _data, _store, _integrity, _sampling, _evidence):
         module.register(sub)
     return parser
 
