@@ -13,6 +13,7 @@ reference's ResultsDict:
         "metrics": {"total_chi2", "aic", "bic", "dof", "p_value", "reduced_chi2", "n_data", "n_params"},
         "uncertainties": {name: sigma},     # 1σ from the Hessian; NaN where unconstrained
         "covariance": ndarray (k, k),       # ordered as free_params
+        "figure_of_merit": float | None,    # DETF 1/sqrt(det Cov(w0, wa)) when w0, wa are free
         "correlation": ndarray (k, k),
         "diagnostics": {"unconstrained", "h_ratios", "recomb_check", "covariance_status", ...},
         "optimization": {"convergence_status", "chi2_improvement", "method", ...},
@@ -52,6 +53,7 @@ import numpy as np
 from .. import data as _data
 from .. import fit as _opt
 from ..fit import settings as _settings
+from ..fit.merit import figure_of_merit
 from ..runtime import compile_cache as _compile_cache
 from ..runtime import utc_now
 from . import diagnostics as _diagnostics
@@ -241,6 +243,7 @@ def _fit_individual(model, names, overrides, cfg, free, data_dir, t_start) -> di
         "uncertainties": {},
         "covariance": np.zeros((0, 0)),
         "correlation": np.zeros((0, 0)),
+        "figure_of_merit": None,
         "diagnostics": {
             "unconstrained": sorted({p for r in fits.values() for p in r["diagnostics"]["unconstrained"]}),
             "per_dataset": {d: r["diagnostics"] for d, r in fits.items()},
@@ -368,6 +371,7 @@ def _fit_joint(model, names: Mapping[str, str], overrides, cfg, free, data_dir) 
         "uncertainties": dict(unc["sigma"]),
         "covariance": unc["covariance"],
         "correlation": unc["correlation"],
+        "figure_of_merit": figure_of_merit(unc["covariance"], problem.free_params) if problem.n_free else None,
         "diagnostics": diagnostics,
         "optimization": optimization,
         "timing": timing,

@@ -357,6 +357,8 @@ def _results_table(result: Mapping[str, Any], settings: Mapping[str, Any]) -> st
 
 def _fit_report(settings, result, status, stored) -> str:
     lines = [_results_table(result, settings), ""]
+    if result.get("figure_of_merit") is not None:
+        lines.append(f"DETF figure of merit 1/√det Cov(w0, wa) = {fmt(result['figure_of_merit'])} (Hessian)")
     if settings["sources"]:
         src = ", ".join(f"{k}={fmt(v)} ({settings['sources'][k]})" for k, v in settings["overrides"].items())
         lines.append(f"starting values: {src}")

@@ -4,10 +4,13 @@
 
     pbufjax sample   --model M --datasets A,B --optimize P1,P2 [--samples N --warmup N --chains N --seed S]
                      [--H0 X | --set NAME=X] [--prior NAME=gaussian:MEAN:SIGMA] [--output FILE.npz|.nc]
+                     [--output ROOT --format getdist]
     pbufjax mocks    --model M --datasets A,B --optimize P1,P2 --n K [--compare ALT --alt-params P1,P2,P3]
     pbufjax profile  --model M --datasets A,B --optimize P1,P2 --grid NAME=LO:HI:N [--grid ...]
 
-(``--params`` is accepted for ``--optimize``.) Exit codes: 0 success; 1 not converged
+(``--params`` is accepted for ``--optimize``; ``--format getdist`` writes ``ROOT.txt``,
+``ROOT.paramnames`` and ``ROOT.ranges`` for ``getdist.loadMCSamples(ROOT)``; the DETF figure
+of merit is printed when w0 and wa are sampled.) Exit codes: 0 success; 1 not converged
 (r_hat > 1.01, failed mock fits); 2 bad usage or input.
 
 Every output file (``--output``, ``--plot``, ``--corner``) is checked before any work: its
@@ -27,6 +30,9 @@ from typing import Any
 from . import args as A
 from .output import EXIT_NOT_CONVERGED, EXIT_OK, UsageError, check_output_path, dumps, say, write_json
 from .plot import figure_output
+
+#: ``--format`` choices of ``pbufjax sample`` (:data:`pbufjax.inference.sampling.io.SAVE_FORMATS`).
+SAVE_FORMATS = ("npz", "netcdf", "getdist")
 
 
 def priors(items: Sequence[str]) -> dict[str, Any] | None:
@@ -59,6 +65,23 @@ def data_output(path: str | None, valid: Sequence[str], flag: str = "--output") 
         raise UsageError(f"{flag} {path}: unknown extension {suffix or '(none)'!r}; valid extensions: {', '.join(valid)}")
     check_output_path(path, flag)
     return path
+
+
+def _sample_output(args, valid: Sequence[str], check_root) -> bool:
+    """Check ``--output``/``--format`` of ``pbufjax sample`` before any work; True for a getdist root."""
+    if args.format == "getdist":
+        if not args.output:
+            raise UsageError("--format getdist needs --output ROOT (e.g. --output chains/run1)")
+        try:
+            check_root(args.output)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--output {args.output}: {exc}") from None
+        return True
+    data_output(args.output, valid)
+    want = {"npz": ".npz", "netcdf": ".nc"}.get(args.format)
+    if want and args.output and Path(args.output).suffix != want:
+        raise UsageError(f"--format {args.format} needs an --output ending in {want}, got {args.output}")
+    return False
 
 
 def _axis_size(name: str, spec: str, item: str) -> int:
@@ -149,7 +172,11 @@ def register(sub) -> None:
     g.add_argument("--no-precomputed", "--no-store", dest="no_precomputed", action="store_true",
                    help="do not start from the stored best fit")
     g.add_argument("--progress", action="store_true", help="progress bar (recompiles the sampler each run)")
-    g.add_argument("--output", metavar="FILE", help="save the samples (.npz, or .nc with arviz)")
+    g.add_argument("--output", metavar="FILE", help="save the samples (.npz, or .nc with arviz; a root with "
+                   "--format getdist)")
+    g.add_argument("--format", choices=SAVE_FORMATS, default=None,
+                   help="sample file format (default: from the --output extension; getdist: ROOT.txt, "
+                        "ROOT.paramnames, ROOT.ranges)")
     g.add_argument("--corner", metavar="FILE.png", help="also draw the corner plot there")
     A.add_general(p)
     p.set_defaults(handler=cmd_sample)
@@ -221,10 +248,10 @@ def _batch_method(args) -> str:
 def cmd_sample(args) -> int:
     """``pbufjax sample``: NUTS posterior samples, summary table, optional file and corner plot."""
     from ..inference.sampling import sample_posterior
-    from ..inference.sampling.io import SAMPLE_FORMATS
+    from ..inference.sampling.io import SAMPLE_FORMATS, check_getdist_root, save_samples
 
-    data_output(args.output, SAMPLE_FORMATS)
-    if args.output and Path(args.output).suffix == ".nc":
+    getdist = _sample_output(args, SAMPLE_FORMATS, check_getdist_root)
+    if args.output and not getdist and Path(args.output).suffix == ".nc":
         import importlib.util
 
         if importlib.util.find_spec("arviz") is None:
@@ -236,7 +263,10 @@ def cmd_sample(args) -> int:
         num_chains=args.chains, seed=args.seed, priors=priors(args.prior), covariance_scaling=A.cov_scale(args),
         target_accept_prob=args.target_accept, dense_mass=not args.diagonal_mass, chain_method=args.chain_method,
         use_store=not args.no_precomputed, store_dir=args.store_dir, progress_bar=bool(args.progress and not args.quiet),
-        output=args.output, data_dir=A.data_dir(args))
+        output=None if getdist else args.output, data_dir=A.data_dir(args))
+    if getdist:
+        save_samples(res, args.output, format="getdist")
+    fom = res.get("figure_of_merit")
     if corner:
         from ..analysis.inference_plots import plot_corner
 
@@ -244,6 +274,7 @@ def cmd_sample(args) -> int:
     if args.json:
         keep = ("num_divergences", "accept_prob_mean", "num_steps_mean")
         say(dumps({"summary": res["summary"], "timing": res["timing"], "ess_per_second": res["ess_per_second"],
+                   "figure_of_merit": fom,
                    "diagnostics": {k: v for k, v in res["diagnostics"].items() if k in keep},
                    "output": args.output}), args)
     else:
@@ -252,6 +283,8 @@ def cmd_sample(args) -> int:
             f"(compile {res['timing']['compile']:.1f} s): {res['ess_per_second']:.0f} ESS/s; "
             f"{res['diagnostics']['num_divergences']} divergences"
             + (f"; saved to {args.output}" if args.output else ""), args)
+        if fom is not None:
+            say(f"DETF figure of merit 1/√det Cov(w0, wa) = {fom:.4g} (chain)", args)
     worst = max(res["summary"][k]["r_hat"] for k in res["free_params"])
     if args.chains > 1 and math.isfinite(worst) and worst > 1.01:
         sys.stderr.write(f"pbufjax sample: chains not converged (r_hat {worst:.4f} > 1.01); "

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ...fit.merit import figure_of_merit_from_samples
 from ...fit.transforms import from_unit
 from ...runtime import register_cache
 from ...runtime.compile_cache import enable_from_environment
@@ -280,7 +281,8 @@ def sample_posterior(model: str, datasets_list, free_params: Sequence[str] | str
         mean acceptance, mean leapfrog steps, step sizes, inverse mass matrices),
         "init" (starting points and their source), "timing" ({"compile", "sampling",
         "total"} [s]), "ess_per_second" (smallest ESS of the free parameters per second
-        of sampling), "config"}``.
+        of sampling), "figure_of_merit" (DETF :math:`1/\\sqrt{\\det \\mathrm{Cov}(w_0, w_a)}` of the
+        chain, :func:`pbufjax.fit.merit.figure_of_merit`; None unless w0 and wa are free), "config"}``.
 
     Raises:
         ValueError: ``num_samples < 1``, ``num_warmup < 0``, ``num_chains < 1``, an
@@ -382,6 +384,7 @@ def _result(post: Posterior, cfg: SamplerConfig, out: Mapping, *, seed: int, cov
         "datasets": list(post.problem.datasets),
         "fixed_params": {k: v for k, v in post.problem.values().items() if k not in post.names},
         "priors": post.priors,
+        "figure_of_merit": figure_of_merit_from_samples(chains),
         "diagnostics": {
             "num_divergences": n_div,
             "accept_prob_mean": float(np.mean(out["accept_prob"])),
