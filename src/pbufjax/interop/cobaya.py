@@ -111,21 +111,11 @@ def cobaya_params(model: str, free_params: Sequence[str] | str, datasets: Sequen
     return out
 
 
-#: fallback labels (getdist's LaTeX, without dollars) of the commonest parameters
-_LATEX = {"H0": "H_0", "Om0": r"\Omega_\mathrm{m}", "Obh2": r"\Omega_\mathrm{b}h^2", "ns": "n_s",
-          "Neff": r"N_\mathrm{eff}", "Ok0": r"\Omega_k", "mnu": r"\Sigma m_\nu", "w0": "w_0", "wa": "w_a",
-          "k_sat": r"k_\mathrm{sat}", "M_B": "M_B"}
-
-
 def _latex(name: str) -> str:
-    """LaTeX label for Cobaya/getdist (the package's label table when present, else the name)."""
-    try:
-        from ..cosmology import labels  # type: ignore[attr-defined]
+    """LaTeX label for Cobaya/getdist, from the package's one label table (without dollars)."""
+    from ..cosmology import labels
 
-        text = labels.latex(name)
-    except (ImportError, AttributeError, KeyError, ValueError):
-        return _LATEX.get(name, name)
-    return str(text).strip("$")
+    return str(labels.latex(name)).strip("$")
 
 
 class PbufjaxLikelihood(_CobayaLikelihood):
