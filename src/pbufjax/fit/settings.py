@@ -71,8 +71,10 @@ def check_number(value: Any, key: str, lo: float | None = None, hi: float | None
     Args:
         value: the value to check.
         key: the setting's name in the messages.
-        lo, hi: the bounds (None: unbounded on that side).
-        lo_open, hi_open: whether ``lo`` / ``hi`` themselves are excluded.
+        lo: the lower bound (None: unbounded below).
+        hi: the upper bound (None: unbounded above).
+        lo_open: whether ``lo`` itself is excluded.
+        hi_open: whether ``hi`` itself is excluded.
 
     Returns:
         ``value`` as a float.

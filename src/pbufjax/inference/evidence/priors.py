@@ -104,7 +104,8 @@ def resolve_priors(model: str, names: Sequence[str], lower, upper, log_mask, pri
         model: model name (for the parameters' valid ranges,
             :func:`pbufjax.cosmology.validity.valid_range`).
         names: free parameter names.
-        lower, upper: the optimization bounds (the default uniform ranges).
+        lower: the lower optimization bounds (the default uniform ranges).
+        upper: the upper optimization bounds.
         log_mask: log-space flags of the parameters.
         priors: ``{name: ("uniform", lo, hi) | ("normal", mean, sigma)}`` or None.
 
