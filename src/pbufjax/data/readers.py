@@ -129,30 +129,10 @@ def read_flat_covariance(path) -> np.ndarray:
     ``Pantheon+SH0ES_STAT+SYS.cov`` (row-major, any whitespace layout).
 
     Raises:
-        DataFormatError: a bad size line, a non-numeric value or a wrong number of values
-            (naming the file and, for a bad value, its line).
+        DataFormatError: a bad size line, a non-numeric or non-finite value or a wrong number
+            of values (naming the file and, for a bad value, its line or entry).
     """
-    text = _read_text(path)
-    lines = text.split("\n", 1)
-    head = lines[0].strip()
-    try:
-        n = int(head)
-        if n <= 0:
-            raise ValueError
-    except ValueError:
-        raise DataFormatError(f"{path}, line 1: expected the matrix size N (a positive integer), got {head!r}") from None
-    body = lines[1] if len(lines) > 1 else ""
-    try:
-        values = np.array(body.split(), dtype=np.float64)
-    except ValueError:
-        # slow path: find the offending line
-        for lineno, line in enumerate(body.split("\n"), start=2):
-            for tok in line.split():
-                _float(tok, path, lineno, "a covariance value")
-        raise  # pragma: no cover
-    if values.size != n * n:
-        raise DataFormatError(f"{path}: expected N*N = {n * n} values after the size line (N = {n}), got {values.size}")
-    return values.reshape(n, n)
+    return _flat_square(_read_text(path), path)
 
 
 def read_union3(path) -> dict[str, np.ndarray]:
