@@ -56,7 +56,7 @@ from ..cosmology import background as _bg
 from ..cosmology import cmb as _cmb
 from ..cosmology import models as _models
 from ..data.kinds import BAO_QUANTITIES, CMB_OBSERVABLES, PRIOR_QUANTITIES
-from .gaussian import factor_covariance, finite_or_inf, quadratic_forms
+from .gaussian import factor_covariance, finite_or_inf, quadratic_forms, whiten
 
 
 class Layout(NamedTuple):
@@ -155,6 +155,7 @@ class Block:
         self.n = self.observations.size
         self.chol, self.precision, self.whitener = factor_covariance(data["covariance"], scale)
         self._forms = quadratic_forms(self.precision)
+        self._whiten = whiten(self.whitener)
 
     @classmethod
     def options(cls, data: Mapping[str, Any], explicit: frozenset) -> dict:
@@ -183,7 +184,7 @@ class Block:
     def whitened(self, p, ctx: Context, obs) -> jnp.ndarray:
         """Whitened residuals :math:`w = L^{-1}(d - m)` with :math:`|w|^2` = this block's χ² (Gauss-Newton fits)."""
         model, _ = self.predict(p, ctx)
-        return jnp.dot(jnp.asarray(self.whitener), obs - model)
+        return self._whiten(obs - model)
 
     def report(self, pred: dict) -> dict:
         """Host-side predictions of the evaluation report (override to add static entries)."""
@@ -393,8 +394,8 @@ class SNBlock(Block):
         :math:`|w|^2 = r^T(C^{-1} - C^{-1}\\mathbf 1\\mathbf 1^TC^{-1}/E)r = A - B^2/E`."""
         r = obs - self.mu_theory(p, ctx)
         if self.explicit_offset:
-            return jnp.dot(jnp.asarray(self.whitener), r - jnp.asarray(p[self.offset_parameter], jnp.float64))
-        w = jnp.dot(jnp.asarray(self.whitener), r - jax.lax.stop_gradient(jnp.mean(r)))
+            return self._whiten(r - jnp.asarray(p[self.offset_parameter], jnp.float64))
+        w = self._whiten(r - jax.lax.stop_gradient(jnp.mean(r)))
         vhat = jnp.asarray(self._offset_dir)
         return w - vhat * jnp.dot(vhat, w)
 

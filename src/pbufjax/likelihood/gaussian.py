@@ -34,24 +34,53 @@ def factor_covariance(cov: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, 
     return chol, 0.5 * (prec + prec.T), linv
 
 
+def is_diagonal(matrix: np.ndarray) -> bool:
+    """Whether a square host matrix has no non-zero entry off its diagonal."""
+    m = np.asarray(matrix)
+    return m.ndim == 2 and m.shape[0] == m.shape[1] and not np.any(m - np.diag(np.diag(m)))
+
+
+def whiten(whitener: np.ndarray) -> Callable:
+    """``f(r) -> L^{-1} r`` for a host whitening matrix, elementwise when it is diagonal."""
+    w = np.asarray(whitener, dtype=np.float64)
+    if is_diagonal(w):
+        d = jnp.asarray(np.diag(w).copy())
+        return lambda r: d * r
+    m = jnp.asarray(w)
+    return lambda r: jnp.dot(m, r)
+
+
 def quadratic_forms(prec: np.ndarray, vec: np.ndarray | None = None) -> Callable:
     """``f(r) -> (r^T P r, v^T r)`` with one product :math:`Pr` for the value and the derivative.
 
     The JVP rule :math:`d(r^TPr) = 2(Pr)^T dr` reuses :math:`Pr` (P symmetric), so
     reverse mode needs no second product with P; forward mode and higher derivatives
-    work too (``jax.hessian``).
+    work too (``jax.hessian``). A diagonal :math:`P` (independent errors) is applied
+    elementwise, :math:`O(n)` rather than :math:`O(n^2)`.
     """
-    p = jnp.asarray(prec)
     v = jnp.zeros(prec.shape[0]) if vec is None else jnp.asarray(vec)
+    prec = np.asarray(prec, dtype=np.float64)
+    if is_diagonal(prec):
+        # independent errors (e.g. a statistical-only SN covariance): Pr is an elementwise
+        # product, O(n) instead of O(n^2) - the same numbers, term by term
+        d = jnp.asarray(np.diag(prec).copy())
+
+        def product(r):
+            return d * r
+    else:
+        p = jnp.asarray(prec)
+
+        def product(r):
+            return p @ r
 
     @jax.custom_jvp
     def forms(r):
-        return jnp.dot(r, p @ r), jnp.dot(v, r)
+        return jnp.dot(r, product(r)), jnp.dot(v, r)
 
     @forms.defjvp
     def _forms_jvp(primals, tangents):
         (r,), (dr,) = primals, tangents
-        y = p @ r
+        y = product(r)
         return (jnp.dot(r, y), jnp.dot(v, r)), (2.0 * jnp.dot(y, dr), jnp.dot(v, dr))
 
     return forms
@@ -62,4 +91,4 @@ def finite_or_inf(x):
     return jnp.where(jnp.isfinite(x), x, jnp.inf)
 
 
-__all__ = ["factor_covariance", "finite_or_inf", "quadratic_forms"]
+__all__ = ["factor_covariance", "finite_or_inf", "is_diagonal", "quadratic_forms", "whiten"]
