@@ -223,13 +223,41 @@ def u_flat(z):
     return (1.0 / np.sqrt(1.0 + zn)).ravel(), zn.shape
 
 
+@functools.lru_cache(maxsize=64)
+def _trimmed_rule_cached(key: bytes) -> tuple[np.ndarray, int]:
+    matrix = _static_rule_cached(key)[1][:-1]
+    used = np.any(matrix != 0.0, axis=0)
+    first = int(np.argmax(used)) if used.any() else NODES.size
+    trimmed = np.ascontiguousarray(matrix[:, first:])
+    trimmed.setflags(write=False)
+    return trimmed, first
+
+
+register_cache("cosmology.background.static_integrals", _trimmed_rule_cached.cache_clear)
+
+def static_integrals(u: np.ndarray, fvals):
+    """:math:`\int_{u_i}^1 f` for concrete ``u`` by the cached weight matrix of :func:`static_rule`.
+
+    The integrals reach down only to the lowest panel holding a :math:`u_i`, so the matrix's
+    leading all-zero columns (nodes at higher redshift than every point) are dropped once: for
+    supernova redshifts (z ≤ 2.3) 32 of the 128 columns remain, a 4x smaller product with the
+    same sums term by term.
+
+    Args:
+        u: concrete 1-D :math:`u = (1+z)^{-1/2}` in [0, 1].
+        fvals: the integrand at :data:`NODES`, shape ``(128,)`` or ``(128, m)``.
+    """
+    matrix, first = _trimmed_rule_cached(np.ascontiguousarray(u, dtype=np.float64).tobytes())
+    return jnp.asarray(matrix) @ fvals[first:]
+
+
 def integrals_to_one(u, fvals):
     """:math:`\\int_{u_i}^1 f` for 1-D ``u``: the cached weight matrix when ``u`` is concrete
     (:func:`static_rule`); when traced, the panel-wise evaluation of the same rule
     (:func:`integrate_from`; O(n x 16) work instead of O(n x 128))."""
     un = _concrete_u(u)
     if un is not None:
-        return jnp.asarray(static_rule(un)[1][:-1]) @ fvals
+        return static_integrals(un, fvals)
     return integrate_from(u, fvals)
 
 
@@ -426,5 +454,5 @@ def recombination_integrals(p: Mapping, z_star, z_drag, z=None):
     out = (scale * head_snd[0], scale * head_snd[1], scale * (full_los - head_los))
     if z is None:
         return out
-    dc = jnp.asarray(static_rule(1.0 / np.sqrt(1.0 + np.asarray(z, np.float64).ravel()))[1][:-1]) @ los
+    dc = static_integrals(1.0 / np.sqrt(1.0 + np.asarray(z, np.float64).ravel()), los)
     return out + ((scale * dc).reshape(np.shape(z)),)
