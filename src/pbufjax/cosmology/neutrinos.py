@@ -1,7 +1,7 @@
 """Massive neutrinos: the exact Fermi–Dirac energy density and CAMB's split of Σmν and N_eff.
 
-Parameters (every model): ``mnu`` = :math:`\\Sigma m_\\nu` [eV] (default 0 for now: massless, the
-results of earlier releases; the Planck 2018 / DESI DR2 baseline is 0.06) and ``num_massive_neutrinos`` = :math:`n` (an integer 0–3, default 1;
+Parameters (every model): ``mnu`` = :math:`\\Sigma m_\\nu` [eV] (default 0.06, the Planck 2018 /
+DESI DR2 baseline; 0 gives the massless results of earlier releases) and ``num_massive_neutrinos`` = :math:`n` (an integer 0–3, default 1;
 3 = three degenerate masses). ``Neff`` keeps meaning the total effective number. The
 split is CAMB's (its ``degenerate`` hierarchy, ``SetNeutrinoMasses``): the massive states
 carry :math:`g = n\\,N_{\\rm std}/3` of it (:data:`STANDARD_NEFF` = 3.044, or all of ``Neff`` if
@@ -19,8 +19,9 @@ species, is :math:`g\\,R(y)` with :math:`y = (\\Sigma m_\\nu/n)\\,a/(k_B T_{\\rm
 
 :func:`density_ratio` evaluates :math:`R` as one Chebyshev series in :math:`w = y/(y+3)`
 (``neutrino_fd.json``, fitted by ``scripts/make_neutrino_table.py`` to 30-digit quadrature;
-max relative error 5e-11 for every :math:`y \\ge 0`): smooth, jit/vmap/grad-safe, and only
-element-wise multiply-adds, so it costs little inside the likelihood.
+max relative error 5e-11 for every :math:`y \\ge 0`): smooth, jit/vmap/grad-safe, and a handful
+of array operations whatever the degree (:func:`chebyshev_series`), so it costs little to compile
+and to run inside the likelihood.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import json
 from importlib import resources
 from typing import Mapping, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -53,6 +55,41 @@ def table() -> dict:
     return json.loads(text)
 
 
+@functools.lru_cache(maxsize=32)
+def chebyshev_series(coefficients: tuple[float, ...]):
+    """``f(x) = sum_k a_k T_k(x)`` on :math:`[-1, 1]` as a few array operations, any order differentiable.
+
+    .. math::
+
+        T_k(\\cos\\theta) = \\cos k\\theta ,\\qquad f(x) = \\sum_k a_k \\cos(k \\arccos x),
+
+    one ``arccos``, one outer product and one dot product, so the traced program does not grow
+    with the degree (Clenshaw's recurrence unrolls into four operations per degree, which XLA
+    then compiles for every derivative order). The derivative is not taken through ``arccos``
+    (singular at :math:`x = \\pm 1`): a custom JVP rule evaluates the derivative series
+    :math:`f' = \\sum_k a'_k T_k` (``numpy.polynomial.chebyshev.chebder``) the same way, so
+    gradients, Hessians and higher derivatives are finite up to the endpoints.
+
+    Args:
+        coefficients: :math:`a_0, a_1, \\ldots` (a tuple, so the function is built once).
+    """
+    coef = np.asarray(coefficients, np.float64)
+    k = np.arange(coef.size, dtype=np.float64)
+    derivative = tuple(float(v) for v in np.polynomial.chebyshev.chebder(coef)) if coef.size > 1 else (0.0,)
+
+    @jax.custom_jvp
+    def series(x):
+        theta = jnp.arccos(jnp.clip(x, -1.0, 1.0))
+        return jnp.cos(theta[..., None] * jnp.asarray(k)) @ jnp.asarray(coef)
+
+    @series.defjvp
+    def _series_jvp(primals, tangents):
+        (x,), (dx,) = primals, tangents
+        return series(x), chebyshev_series(derivative)(x) * dx
+
+    return series
+
+
 def density_ratio(y):
     """:math:`R(y)`: energy density of one thermal neutrino species of :math:`y = m a/(k_B T)`
     relative to the same species if massless (module docstring); jit/vmap/grad-safe.
@@ -62,8 +99,8 @@ def density_ratio(y):
         R(y) = \\frac{y+c}{c}\\sum_k a_k T_k(2w-1),\\qquad w = \\frac{y}{y+c},
 
     one Chebyshev series over every :math:`0 \\le y < \\infty` (``scripts/make_neutrino_table.py``:
-    degree 32, :math:`c = 3`, max relative error 5e-11 against 30-digit quadrature). Only
-    element-wise arithmetic: no look-up, no branches, so it fuses into the surrounding code.
+    degree 32, :math:`c = 3`, max relative error 5e-11 against 30-digit quadrature), summed by
+    :func:`chebyshev_series`: no look-up, no branches.
 
     Example:
         >>> round(float(density_ratio(0.0)), 9), round(float(density_ratio(1.0)), 9)
@@ -71,14 +108,9 @@ def density_ratio(y):
     """
     tab = table()
     c = float(tab["c"])
-    coef = [float(v) for v in tab["coefficients"]]
     y = jnp.asarray(y, jnp.float64)
     x = 2.0 * (y / (y + c)) - 1.0
-    b1 = jnp.zeros_like(x)
-    b2 = jnp.zeros_like(x)
-    for a in coef[:0:-1]:  # Clenshaw, highest degree first
-        b1, b2 = 2.0 * x * b1 - b2 + a, b1
-    return (x * b1 - b2 + coef[0]) * (y + c) / c
+    return chebyshev_series(tuple(float(v) for v in tab["coefficients"]))(x) * (y + c) / c
 
 
 class Split(NamedTuple):
