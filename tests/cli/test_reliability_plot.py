@@ -13,7 +13,6 @@ import json
 import numpy as np
 import pytest
 
-from pbufjax import cli
 from pbufjax.analysis import figures
 from pbufjax.analysis.inference_plots import plot_profile
 from pbufjax.inference.batch import profile as profile_mod
@@ -155,3 +154,51 @@ def test_python_profile_grid_is_capped_before_the_problem_is_built(monkeypatch):
         profile_mod.profile_likelihood("lcdm", ["cmb"], ["H0", "Om0"],
                                        {"Om0": np.linspace(0.2, 0.4, side), "H0": np.linspace(60, 80, side)})
     assert profile_mod.check_grid_size({"Om0": [0.3, 0.31]}) == 2
+
+
+# ---------------------------------------------------------------------------
+# plot corner: several sample files overlaid, the density backend
+
+
+@pytest.fixture
+def two_sample_files(tmp_path):
+    from pbufjax.sample import save_samples
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for k, shift in enumerate((0.0, 0.5)):
+        chains = {"H0": 68.0 + shift + 0.4 * rng.standard_normal((2, 400)), "Om0": 0.30 + 0.01 * rng.standard_normal((2, 400))}
+        paths.append(save_samples({"chains": chains, "free_params": ["H0", "Om0"], "summary": {}}, tmp_path / f"s{k}.npz"))
+    return paths
+
+
+def test_plot_corner_overlays_sample_files_with_labels(run, tmp_path, two_sample_files, monkeypatch):
+    from pbufjax.analysis import inference_plots
+
+    seen = {}
+    original = inference_plots.plot_corner
+
+    def spy(samples, params=None, **kw):
+        fig = original(samples, params, **kw)
+        seen.update(legend=[t.get_text() for t in fig.legends[0].get_texts()], backend=fig.corner_backend)
+        return fig
+
+    monkeypatch.setattr(inference_plots, "plot_corner", spy)
+    out = tmp_path / "c.pdf"
+    code, stdout, err = run("plot", "corner", *two_sample_files, "--labels", "BAO,BAO + SN", "--backend", "matplotlib",
+                            "--output", out)
+    assert code == 0, err
+    assert stdout.strip() == f"wrote {out}" and out.read_bytes()[:5] == b"%PDF-"
+    assert seen == {"legend": ["BAO", "BAO + SN"], "backend": "matplotlib"}
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (("--labels", "only-one"), "--labels only-one: 1 names for 2 sample files"),
+    (("--backend", "seaborn"), "invalid choice: 'seaborn'"),
+    (("--params", "H0,w0"), "unknown quantities ['w0']"),
+])
+def test_plot_corner_bad_input_is_one_line(run, tmp_path, two_sample_files, extra, needle):
+    code, _, err = run("plot", "corner", *two_sample_files, *extra, "--output", tmp_path / "c.png")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], err

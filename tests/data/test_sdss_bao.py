@@ -429,5 +429,10 @@ def test_plot_bao_draws_the_sdss_combination(tmp_path):
     from pbufjax.analysis.plots import plot_bao
 
     fig = plot_bao({"H0": 68.0, "Om0": 0.31, "mnu": MNU}, "sdss_legacy", model="lcdm", path=tmp_path / "bao.png")
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert all(any(n in lab for lab in labels) for n in LEGACY) and (tmp_path / "bao.png").stat().st_size > 0
+    from matplotlib.legend import Legend
+
+    from pbufjax.cosmology.labels import dataset_label
+
+    labels = [t.get_text() for leg in fig.axes[0].findobj(Legend) for t in leg.get_texts()]
+    assert all(any(dataset_label(n) in lab for lab in labels) for n in LEGACY), labels
+    assert (tmp_path / "bao.png").stat().st_size > 0

@@ -74,14 +74,33 @@ def save_figure(fig, path: str | os.PathLike | None, default_name: str = "figure
     if path is not None:
         path = figure_path(path, default_name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=150)
         logger.debug("wrote %s", path)
     return fig
 
 
-def dataset_label(given: str, canonical: str) -> str:
-    """Legend label of a dataset: the caller's name, with the canonical one when it is an alias."""
-    return given if given == canonical else f"{given} ({canonical})"
+def save_formats(fig, root: str | os.PathLike, formats: tuple[str, ...] = (".png", ".pdf")) -> list[Path]:
+    """Write ``fig`` once per format: ``root`` with each extension of ``formats`` (folders created).
+
+    Args:
+        fig: the figure.
+        root: the file name without extension (``documents/figures/bao``).
+        formats: extensions, each one of :data:`FIGURE_FORMATS`.
+
+    Returns:
+        The files written, in the order of ``formats``.
+
+    Raises:
+        ValueError: an extension not in :data:`FIGURE_FORMATS`, or an empty ``formats``.
+    """
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad or not formats:
+        raise ValueError(f"figure formats {list(formats)}: valid are {', '.join(FIGURE_FORMATS)}")
+    root = Path(os.fspath(root)).expanduser()
+    paths = [root.with_name(root.name + f) for f in formats]
+    for p in paths:
+        save_figure(fig, p)
+    return paths
 
 
-__all__ = ["FIGURE_FORMATS", "dataset_label", "figure_path", "new_figure", "save_figure"]
+__all__ = ["FIGURE_FORMATS", "figure_path", "new_figure", "save_figure", "save_formats"]

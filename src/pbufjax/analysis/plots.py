@@ -2,9 +2,13 @@
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (no ``pyplot``, no
 global backend switch), so it works headless; ``path`` writes the figure (PNG, PDF,
-SVG by extension) and the figure is returned for further editing. Datasets are
-labelled by the names the caller gave (the canonical name added for an alias), and
+SVG by extension) and the figure is returned for further editing. Axis labels with units,
+dataset names (``DESI DR2``) and model names (``ΛCDM``) come from :mod:`pbufjax.cosmology.labels`;
 ``data_dir`` is the folder of the release files (default: the data registry's search path).
+
+Both figures have a residual panel under the main one. In the BAO figure colour is the quantity
+(:data:`BAO_COLORS`, shared by its curve and its points) and marker shape the dataset
+(:data:`BAO_MARKERS`), with one legend for each, so every legend entry looks like what it names.
 
 Model curves are the compiled kernels of :mod:`pbufjax.cosmology` evaluated on a fine
 redshift grid: :math:`D_M(z)/r_d`, :math:`D_H(z)/r_d = c/[H(z) r_d]` and
@@ -22,10 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from .figures import dataset_label, figure_path, new_figure, save_figure
+from ..cosmology.labels import axis_label, dataset_label, latex, model_label
+from .figures import figure_path, new_figure, save_figure
 
-#: Colors of the BAO quantities.
+#: Colors of the BAO quantities (points and model curves of one quantity share its colour).
 BAO_COLORS = {"DM": "tab:blue", "DH": "tab:orange", "DV": "tab:green"}
+#: Marker of each dataset of a BAO figure, in the order given (the dataset legend shows them in grey).
+BAO_MARKERS = ("o", "s", "^", "D", "v", "P")
+#: Colour of the dataset legend's markers (neutral: colour is the quantity, shape the dataset).
+DATASET_MARKER_COLOR = "0.35"
+#: Supernova data sets larger than this get binned residuals drawn over the points.
+SN_BIN_ABOVE = 60
 
 
 def _model_and_params(params, model):
@@ -107,7 +118,10 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
              z_max: float | None = None, path: str | Path | None = None, title: str | None = None,
              data_dir: str | os.PathLike | None = None):
     """BAO measurements with the model's :math:`D_M/r_d`, :math:`D_H/r_d`, :math:`D_V/r_d` curves
-    and a residual panel ((data − model)/σ, σ from the covariance diagonal).
+    and a residual panel ((data − model)/σ, σ from the covariance diagonal, the ±1σ band shaded).
+
+    Colour is the quantity and marker shape the dataset; one legend shows the quantities' colours,
+    the other the datasets' shapes (in grey, so no dataset entry borrows a quantity's colour).
 
     Args:
         params: best-fit parameters: a ``run_fit`` result, its ``"params"`` or any
@@ -140,32 +154,51 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
         if dtype not in _data.BAO_TYPES:
             raise ValueError(f"dataset {name!r} is of type {dtype!r}, not BAO; valid types: "
                              f"{', '.join(_data.BAO_TYPES)} (e.g. desi_dr2, desi_dr1, boss_dr12, sdss_mgs)")
-        pts += [(dataset_label(name, d["name"]),) + t for t in _bao_points(d)]
+        pts += [(dataset_label(canonical),) + t for t in _bao_points(d)]
     zs = np.array([t[2] for t in pts])
     zmax = float(z_max) if z_max else 1.1 * float(zs.max())
     zgrid = np.linspace(0.02, zmax, 300)
     curves = bao_curves(model, p, zgrid)
     at = bao_curves(model, p, zs)
-    fig = new_figure((7.0, 6.0))
-    top, bot = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    for kind, color in BAO_COLORS.items():
-        top.plot(zgrid, curves[kind], color=color, lw=1.5, label=f"{kind}/r_d ({model})")
-    markers = ["o", "s", "^", "D"]
-    seen: set[str] = set()
-    order = list(dict.fromkeys(t[0] for t in pts))
-    for i, (name, kind, z, v, s) in enumerate(pts):
-        mk = markers[order.index(name) % len(markers)]
-        top.errorbar(z, v, yerr=s, fmt=mk, color=BAO_COLORS[kind], ms=4, capsize=2,
-                     label=name if name not in seen else None)
-        seen.add(name)
-        bot.errorbar(z, (v - at[kind][i]) / s, yerr=1.0, fmt=mk, color=BAO_COLORS[kind], ms=4, capsize=2)
-    top.set_ylabel("distance / r_d")
-    top.legend(fontsize=8, ncol=2)
-    bot.axhline(0.0, color="k", lw=0.8)
-    bot.set_xlabel("z")
-    bot.set_ylabel("(data − model)/σ")
-    top.set_title(title or f"BAO: {', '.join(datasets)} — {model}, r_d = {curves['r_d']:.2f} Mpc")
+    fig = new_figure((7.0, 6.4))
+    top, bot = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.2]})
+    _draw_bao(top, bot, pts, zgrid, curves, at, model)
+    shown = ", ".join(dict.fromkeys(t[0] for t in pts))
+    top.set_title(title or f"BAO: {shown} — {model_label(model)}, $r_\\mathrm{{d}}$ = {curves['r_d']:.2f} Mpc",
+                  fontsize=11)
     return save_figure(fig, path, "bao.png")
+
+
+def _draw_bao(top, bot, pts, zgrid, curves, at, model):
+    """Curves, points (colour: quantity, marker: dataset), two legends and the residual panel."""
+    from matplotlib.lines import Line2D
+
+    kinds = [k for k in BAO_COLORS if any(t[1] == k for t in pts)]
+    order = list(dict.fromkeys(t[0] for t in pts))
+    dodge = {"DM": -0.012, "DH": 0.012, "DV": 0.0}  # residuals at one redshift side by side
+    for kind in kinds:
+        top.plot(zgrid, curves[kind], color=BAO_COLORS[kind], lw=1.5, zorder=1)
+    for i, (name, kind, z, v, s) in enumerate(pts):
+        mk = BAO_MARKERS[order.index(name) % len(BAO_MARKERS)]
+        style = {"fmt": mk, "color": BAO_COLORS[kind], "ms": 5, "capsize": 2, "mec": "k", "mew": 0.5, "zorder": 3}
+        top.errorbar(z, v, yerr=s, **style)
+        bot.errorbar(z + dodge[kind] * zgrid[-1], (v - at[kind][i]) / s, yerr=1.0, **style)
+    quantity = [Line2D([], [], color=BAO_COLORS[k], lw=1.5, marker="o", ms=5, mec="k", mew=0.5,
+                       label=f"${latex(k + '_over_rd')}$") for k in kinds]
+    data = [Line2D([], [], color=DATASET_MARKER_COLOR, ls="none", marker=BAO_MARKERS[i % len(BAO_MARKERS)], ms=5,
+                   mec="k", mew=0.5, label=name) for i, name in enumerate(order)]
+    first = top.legend(handles=quantity, loc="upper left", fontsize=9, title=f"lines: {model_label(model)}",
+                       title_fontsize=9)
+    top.add_artist(first)
+    top.legend(handles=data, loc="lower right", fontsize=9, title="dataset", title_fontsize=9)
+    top.set_ylabel("distance / $r_\\mathrm{d}$")
+    bot.axhspan(-1.0, 1.0, color="0.92", zorder=0)
+    bot.axhline(0.0, color="k", lw=0.8)
+    bot.set_xlabel(f"redshift {axis_label('z')}")
+    bot.set_ylabel("(data $-$ model)/$\\sigma$", fontsize=9)
+    lim = max(3.0, 1.15 * max(abs((t[3] - at[t[1]][i]) / t[4]) + 1.0 for i, t in enumerate(pts)))
+    bot.set_ylim(-lim, lim)
+    top.set_xlim(0.0, zgrid[-1])
 
 
 # ---------------------------------------------------------------------------
@@ -175,8 +208,9 @@ def plot_bao(params, datasets: Sequence[str] | str = ("desi_dr2",), *, model: st
 
 def plot_sn(params, dataset: str = "union3", *, model: str | None = None, path: str | Path | None = None,
             title: str | None = None, data_dir: str | os.PathLike | None = None):
-    """SN Ia Hubble diagram (μ vs z, σ from the covariance diagonal) with the model curve
-    (offset fitted analytically) and a residual panel.
+    """SN Ia Hubble diagram (μ [mag] vs z, σ from the covariance diagonal) with the model curve
+    (offset fitted analytically with the full covariance) and a residual panel; a release of more
+    than :data:`SN_BIN_ABOVE` supernovae gets inverse-variance binned residuals over the points.
 
     Args:
         params: best-fit parameters (``run_fit`` result, its ``"params"`` or a dict).
@@ -214,21 +248,54 @@ def plot_sn(params, dataset: str = "union3", *, model: str | None = None, path: 
     pp = build_params(model, p, derived=False)
     zg = np.geomspace(max(z.min() * 0.8, 1e-3), z.max() * 1.1, 300)
     mu_g = 5 * np.log10((1 + zg) * np.asarray(bg.comoving_transverse_distance(jnp.asarray(zg), pp))) + 25 + offset
-    fig = new_figure((7.0, 6.0))
-    top, bot = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    top.errorbar(z, mu, yerr=sig, fmt="o", ms=3, color="tab:blue", alpha=0.8, capsize=1.5,
-                 label=dataset_label(dataset, name))
-    top.plot(zg, mu_g, color="k", lw=1.3, label=f"{model} (offset {offset:+.3f})")
+    label = dataset_label(name)
+    fig = new_figure((7.0, 6.4))
+    top, bot = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.2]})
+    big = mu.size > SN_BIN_ABOVE
+    style = {"fmt": "o", "ms": 2 if big else 4, "color": "tab:blue", "ecolor": "#9cc3e6" if big else "tab:blue",
+             "elinewidth": 0.6 if big else 1.0, "alpha": 0.6 if big else 0.9, "capsize": 0 if big else 1.5, "zorder": 2}
+    top.errorbar(z, mu, yerr=sig, label=f"{label} ({mu.size} SNe)", **style)
+    top.plot(zg, mu_g, color="k", lw=1.3, zorder=3,
+             label=f"{model_label(model)} (offset {offset:+.3f} mag fitted)")
     top.set_xscale("log")
-    top.set_ylabel("μ (data offset convention)")
-    top.legend(fontsize=8)
-    bot.errorbar(z, resid, yerr=sig, fmt="o", ms=3, color="tab:blue", capsize=1.5)
+    # limits from the moduli, not their error bars (some releases de-weight SNe with huge diagonal errors)
+    top.set_ylim(min(float(np.percentile(mu, 0.5)), float(mu_g.min())) - 0.6,
+                 max(float(np.percentile(mu, 99.5)), float(mu_g.max())) + 0.6)
+    top.set_ylabel(f"distance modulus {axis_label('mu')}")
+    top.legend(fontsize=9, loc="upper left")
+    bot.errorbar(z, resid, yerr=sig, **style)
+    if big:
+        zb, rb, eb = _binned_residuals(z, resid, sig)
+        bot.errorbar(zb, rb, yerr=eb, fmt="s", ms=4, color="k", capsize=2, zorder=4,
+                     label="binned (inverse-variance mean)")
+        bot.legend(fontsize=8, loc="lower left")
+        lim = max(0.3, 1.3 * float(np.max(np.abs(rb) + eb)), float(np.percentile(np.abs(resid), 98)))
+        bot.set_ylim(-lim, lim)
     bot.axhline(0.0, color="k", lw=0.8)
-    bot.set_xlabel("z")
-    bot.set_ylabel("data − model")
-    top.set_title(title or f"Hubble diagram: {dataset_label(dataset, name)} — {model}, χ² = {ev['chi2']:.2f} "
-                           f"({mu.size} SNe)")
+    bot.text(0.99, 0.04, "errors: covariance diagonal; offset fitted with the full covariance",
+             transform=bot.transAxes, ha="right", va="bottom", fontsize=7, color="0.3",
+             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0})
+    bot.set_xlabel(f"redshift {axis_label('z')}")
+    bot.set_ylabel(axis_label("delta_mu"), fontsize=9)
+    top.set_title(title or f"Hubble diagram: {label} — {model_label(model)}, $\\chi^2$ = {ev['chi2']:.2f} "
+                           f"({mu.size} SNe)", fontsize=11)
     return save_figure(fig, path, "sn.png")
 
 
-__all__ = ["BAO_COLORS", "bao_curves", "plot_bao", "plot_sn"]
+def _binned_residuals(z, resid, sig, n_bins: int = 12):
+    """Inverse-variance means (diagonal errors) of the residuals in log-spaced redshift bins."""
+    edges = np.geomspace(z.min(), z.max() * (1 + 1e-9), n_bins + 1)
+    idx = np.clip(np.digitize(z, edges) - 1, 0, n_bins - 1)
+    zb, rb, eb = [], [], []
+    for b in range(n_bins):
+        m = idx == b
+        if m.sum() < 3:
+            continue
+        w = 1.0 / sig[m] ** 2
+        zb.append(float(np.exp(np.mean(np.log(z[m])))))
+        rb.append(float(np.sum(w * resid[m]) / np.sum(w)))
+        eb.append(float(1.0 / np.sqrt(np.sum(w))))
+    return np.array(zb), np.array(rb), np.array(eb)
+
+
+__all__ = ["BAO_COLORS", "BAO_MARKERS", "bao_curves", "plot_bao", "plot_sn"]

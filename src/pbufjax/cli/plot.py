@@ -3,9 +3,13 @@
 ::
 
     pbufjax plot bao | sn   --model M --datasets A,B [--fit P1,P2] [--H0 X | --set NAME=X] --output FILE.png
-    pbufjax plot corner SAMPLES.npz | profile PROFILE.json | mocks COMPARISON.json  --output FILE.png
+    pbufjax plot corner SAMPLES.npz [MORE.npz ...] [--labels A,B] [--backend getdist|matplotlib]
+    pbufjax plot profile PROFILE.json | mocks COMPARISON.json  --output FILE.png
 
 (``--optimize`` and ``--params`` are accepted for ``--fit``.)
+
+``corner`` overlays several sample files (``--labels`` names them in the legend); its densities
+come from getdist when installed (``--backend auto``), else from smoothed histograms.
 
 ``--output`` is checked before any work (:func:`figure_output`): ``.png``, ``.pdf`` or
 ``.svg`` is written as given; an existing folder (or a path ending in ``/``) gets
@@ -64,12 +68,24 @@ def register(sub) -> None:
         q.add_argument("--output", metavar="FILE", required=True, help="figure file")
         A.add_general(q, store=False, json_out=False)
         q.set_defaults(handler=cmd_plot, plot_kind=kind)
-    for kind, what in (("corner", "a sample file (.npz/.nc) from 'pbufjax sample --output'"),
-                       ("profile", "a profile JSON from 'pbufjax profile --output'"),
+    q = psub.add_parser("corner", help="triangle plot of sample files from 'pbufjax sample --output'",
+                        description="Triangle plot of one or more sample files (.npz/.nc) from "
+                                    "'pbufjax sample --output', overlaid.")
+    q.add_argument("input", metavar="FILE", nargs="+", help="sample files (.npz/.nc)")
+    q.add_argument("--params", metavar="P1,P2", help="quantities to show (default: the free parameters)")
+    q.add_argument("--labels", metavar="A,B", help="legend name of each sample file (default: model and datasets)")
+    from ..analysis.densities import BACKENDS
+
+    q.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="density estimates: getdist (kernel densities), matplotlib (smoothed histograms), "
+                        "auto (getdist when installed; default)")
+    q.add_argument("--output", metavar="FILE", required=True, help="figure file")
+    A.add_general(q, store=False, data=False, json_out=False)
+    q.set_defaults(handler=cmd_plot, plot_kind="corner")
+    for kind, what in (("profile", "a profile JSON from 'pbufjax profile --output'"),
                        ("mocks", "a comparison JSON from 'pbufjax mocks --compare --output'")):
         q = psub.add_parser(kind, help=f"figure from {what}", description=f"Figure from {what}.")
         q.add_argument("input", metavar="FILE", help=what)
-        q.add_argument("--params", metavar="P1,P2", help="quantities to show (corner)")
         q.add_argument("--output", metavar="FILE", required=True, help="figure file")
         A.add_general(q, store=False, data=False, json_out=False)
         q.set_defaults(handler=cmd_plot, plot_kind=kind)
@@ -99,6 +115,18 @@ def _model_figure(args, plots) -> None:
         plots.plot_sn(params, datasets[0], model=model, path=args.output, data_dir=data_dir)
 
 
+def _corner(args, inference_plots) -> None:
+    from ..inference.sampling import load_samples
+
+    labels = A.name_list(args.labels)
+    if labels is not None and len(labels) != len(args.input):
+        raise UsageError(f"--labels {args.labels}: {len(labels)} names for {len(args.input)} sample files")
+    params = A.name_list(args.params)
+    sets = [load_samples(f) for f in args.input]
+    inference_plots.plot_corner(sets if len(sets) > 1 else sets[0], params, path=args.output,
+                                legend_labels=labels if len(sets) > 1 else None, backend=args.backend)
+
+
 def cmd_plot(args) -> int:
     """``pbufjax plot KIND``: draw a figure; ``wrote PATH`` names the file written."""
     from ..analysis import inference_plots, plots
@@ -108,9 +136,7 @@ def cmd_plot(args) -> int:
     if kind in ("bao", "sn"):
         _model_figure(args, plots)
     elif kind == "corner":
-        from ..inference.sampling import load_samples
-
-        inference_plots.plot_corner(load_samples(args.input), A.name_list(args.params), path=args.output)
+        _corner(args, inference_plots)
     elif kind == "profile":
         inference_plots.plot_profile(read_json(args.input), path=args.output)
     else:

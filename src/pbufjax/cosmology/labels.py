@@ -66,6 +66,15 @@ LABELS: dict[str, Label] = {
     "100theta_star": Label(r"100\theta_*", "", "acoustic angle at photon decoupling, times 100"),
     "z_recomb": Label(r"z_*", "", "redshift of photon decoupling"),
     "z_drag": Label(r"z_\mathrm{d}", "", "redshift of the baryon drag epoch"),
+    # observables drawn on figure axes (BAO distances over r_d, DESI 2025 arXiv:2503.14738 eq. 2.1-2.3; SN moduli)
+    "z": Label("z", "", "redshift"),
+    "DM_over_rd": Label(r"D_\mathrm{M}/r_\mathrm{d}", "", "transverse comoving distance over the sound horizon"),
+    "DH_over_rd": Label(r"D_\mathrm{H}/r_\mathrm{d}", "", "Hubble distance c/H(z) over the sound horizon"),
+    "DV_over_rd": Label(r"D_\mathrm{V}/r_\mathrm{d}", "", "angle-averaged distance over the sound horizon"),
+    "mu": Label(r"\mu", r"\mathrm{mag}", "distance modulus"),
+    "delta_mu": Label(r"\mu - \mu_\mathrm{model}", r"\mathrm{mag}", "distance-modulus residual"),
+    "chi2": Label(r"\chi^2", "", "chi-squared"),
+    "delta_chi2": Label(r"\Delta\chi^2", "", "difference of chi-squared"),
 }
 
 #: Every built-in dataset and combination -> its display name (plain text).
@@ -91,6 +100,15 @@ DATASET_LABELS: dict[str, str] = {
     "bbn": "BBN",
     "bbn_neff": "BBN (with N_eff)",
     "sh0es": "SH0ES",
+}
+
+
+#: Every built-in model -> its display name (plain text).
+MODEL_LABELS: dict[str, str] = {
+    "lcdm": "ΛCDM",
+    "wcdm": "wCDM",
+    "w0wacdm": "w0waCDM",
+    "pbuf": "PBUF",
 }
 
 
@@ -140,4 +158,15 @@ def dataset_label(name: str) -> str:
     return DATASET_LABELS.get(name, name)
 
 
-__all__ = ["DATASET_LABELS", "LABELS", "Label", "axis_label", "dataset_label", "label", "latex", "unit"]
+def model_label(name: str) -> str:
+    """Display name of a model (``"lcdm"`` -> ``"ΛCDM"``); an unknown name is returned as is.
+
+    Raises:
+        TypeError: ``name`` is not a non-empty string.
+    """
+    name = _check(name, "model")
+    return MODEL_LABELS.get(name, name)
+
+
+__all__ = ["DATASET_LABELS", "LABELS", "MODEL_LABELS", "Label", "axis_label", "dataset_label", "label", "latex",
+           "model_label", "unit"]
