@@ -327,6 +327,44 @@ def add_optimizer(g, *, batch: bool = False) -> None:
     g.add_argument("--optimizer", "--method", dest="optimizer", action=Once, metavar="NAME", help=what)
 
 
+def add_campaign(g) -> None:
+    """``--resume``: continue the campaign folder of ``--output`` (:mod:`pbufjax.runtime.campaign`)."""
+    g.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run of --output from its last completed chunk (same command; "
+                        "results stream to OUTPUT's .campaign folder chunk by chunk)")
+
+
+def add_distributed(p: argparse.ArgumentParser) -> None:
+    """``--coordinator HOST:PORT --num-processes N --process-id I``, ``--distributed auto``, ``--distributed-timeout S``
+    (:mod:`pbufjax.runtime.distributed`)."""
+    g = p.add_argument_group("several processes (jax.distributed; one process per GPU or host)")
+    g.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0's coordinator service")
+    g.add_argument("--num-processes", type=count(1), metavar="N", help="number of cooperating processes (>= 1)")
+    g.add_argument("--process-id", type=count(0), metavar="I", help="this process, 0..N-1")
+    g.add_argument("--distributed", choices=("off", "auto"), default="off",
+                   help="auto: take the layout from JAX's environment variables or the cluster (SLURM, MPI) "
+                        "when the three flags above are absent (default off: one process)")
+    g.add_argument("--distributed-timeout", type=finite_float, default=None, metavar="S",
+                   help="seconds to wait for the coordinator and the other processes (default 120)")
+
+
+def start_distributed(args) -> dict[str, int]:
+    """Join the process layout of the ``add_distributed`` flags (before any JAX work).
+
+    Raises:
+        UsageError: a bad layout or an unreachable coordinator (exit code 2).
+    """
+    from ..runtime import distributed
+
+    timeout = distributed.DEFAULT_TIMEOUT if args.distributed_timeout is None else args.distributed_timeout
+    try:
+        return distributed.initialize(args.coordinator, args.num_processes, args.process_id,
+                                      auto=args.distributed == "auto", timeout=timeout)
+    except distributed.DistributedError as exc:
+        flags = str(exc).replace("num_processes", "--num-processes").replace("process_id", "--process-id")
+        raise UsageError(flags.replace("coordinator,", "--coordinator,")) from None
+
+
 # ---------------------------------------------------------------------------
 # resolution (after parsing)
 

@@ -7,6 +7,7 @@
                      [--output ROOT --format getdist]
     pbufjax mocks    --model M --datasets A,B --optimize P1,P2 --n K [--compare ALT --alt-params P1,P2,P3]
     pbufjax profile  --model M --datasets A,B --optimize P1,P2 --grid NAME=LO:HI:N [--grid ...]
+    (mocks, profile:) [--output FILE.json [--resume]] [--coordinator HOST:PORT --num-processes N --process-id I]
 
 (``--params`` is accepted for ``--optimize``; ``--format getdist`` writes ``ROOT.txt``,
 ``ROOT.paramnames`` and ``ROOT.ranges`` for ``getdist.loadMCSamples(ROOT)``; the DETF figure
@@ -17,6 +18,13 @@ Every output file (``--output``, ``--plot``, ``--corner``) is checked before any
 extension (``.npz``/``.nc`` for samples, ``.json`` for mocks and profiles, ``.png``/``.pdf``/
 ``.svg`` for figures) and that its folder can be written. A profile grid holds at most
 :data:`pbufjax.inference.batch.profile.MAX_PROFILE_POINTS` points (each point is one fit).
+
+``mocks`` and ``profile`` with ``--output FILE.json`` stream their fits chunk by chunk to the
+campaign folder ``FILE.campaign`` (:mod:`pbufjax.runtime.campaign`) and write ``FILE.json`` at
+the end; ``--resume`` continues a killed run from its last completed chunk (an existing
+campaign is never overwritten without it: exit 2). ``--coordinator``, ``--num-processes``,
+``--process-id`` (or ``--distributed auto``) run the command as one of N cooperating
+processes (:mod:`pbufjax.runtime.distributed`); process 0 writes the files and prints.
 """
 
 from __future__ import annotations
@@ -148,6 +156,30 @@ def _batch_args(p) -> None:
     g.add_argument("--devices", type=A.positive_int, metavar="N", help="shard over the first N devices (default all)")
     g.add_argument("--chunk-size", type=A.positive_int, metavar="C", help="fits per chunk (default: from memory)")
     A.add_optimizer(g, batch=True)
+    A.add_campaign(g)
+    A.add_distributed(p)
+
+
+def campaign_folder(args) -> str | None:
+    """The campaign folder of ``--output FILE.json`` (``FILE.campaign``), or None.
+
+    Raises:
+        UsageError: ``--resume`` without ``--output``.
+    """
+    if args.output is None:
+        if args.resume:
+            raise UsageError("--resume needs --output FILE.json (the run to continue)")
+        return None
+    return str(Path(args.output).with_suffix(".campaign"))
+
+
+def _start(args) -> bool:
+    """Join the process layout (before any JAX work); True in the process that writes and prints."""
+    info = A.start_distributed(args)
+    main = info["process_id"] == 0
+    if not main:
+        args.quiet, args.json = True, False
+    return main
 
 
 def register(sub) -> None:
@@ -293,17 +325,17 @@ def cmd_sample(args) -> int:
     return EXIT_OK
 
 
-def _compare(args, batch, datasets, free, overrides, common) -> int:
+def _compare(args, batch, datasets, free, overrides, common, main: bool = True) -> int:
     alt = A.check_model(args.compare)
     if not args.alt_params:
         raise UsageError("--compare needs --alt-params (the alternative model's free parameters)")
     res = batch.compare_models(datasets, args.n, null_model=args.model or A.DEFAULT_MODEL, alt_model=alt,
                                null_params=free, alt_params=A.name_list(args.alt_params), overrides=overrides,
                                fiducial=A.settings(args.fiducial, "--fiducial") or None, **common)
-    if args.output:
+    if args.output and main:
         write_json(args.output, {k: v for k, v in res.items() if k not in ("null", "alt")}
                    | {"null_chi2": res["null"]["chi2"], "alt_chi2": res["alt"]["chi2"]}, suffix=".json")
-    if args.plot:
+    if args.plot and main:
         from ..analysis.inference_plots import plot_mock_delta_chi2
 
         plot_mock_delta_chi2(res, path=args.plot)
@@ -324,21 +356,24 @@ def cmd_mocks(args) -> int:
     import numpy as np
 
     data_output(args.output, (".json",))
+    campaign = campaign_folder(args)
+    main = _start(args)
     if args.plot and not args.compare:
         raise UsageError("--plot draws the Δχ² histogram of a model comparison: add --compare ALT")
     args.plot = figure_output(args.plot, "--plot", "mocks.png")
     model, datasets, free, overrides = _common(args, also=[args.compare] if args.compare else ())
     common = {"seed": args.seed, "covariance_scaling": A.cov_scale(args), "n_starts": args.starts,
               "devices": args.devices, "chunk_size": args.chunk_size, "progress": not args.quiet,
-              "method": _batch_method(args), "data_dir": A.data_dir(args)}
+              "method": _batch_method(args), "data_dir": A.data_dir(args), "output": campaign,
+              "resume": args.resume}
     from ..inference import batch
 
     if args.compare:
-        failed = _compare(args, batch, datasets, free, overrides, common)
+        failed = _compare(args, batch, datasets, free, overrides, common, main)
     else:
         res = batch.fit_mocks(model, datasets, free, args.n, overrides=overrides,
                               fiducial=A.settings(args.fiducial, "--fiducial") or None, **common)
-        if args.output:
+        if args.output and main:
             write_json(args.output, res, suffix=".json")
         summary = {"n_mocks": args.n, "converged": int(res["converged"].sum()),
                    "chi2_mean": float(np.mean(res["chi2"])), "dof": res["dof"],
@@ -365,14 +400,16 @@ def cmd_profile(args) -> int:
     data_output(args.output, (".json",))
     plot = figure_output(args.plot, "--plot", "profile.png")
     points = grid(args.grid)
+    campaign = campaign_folder(args)
+    main = _start(args)
     model, datasets, free, overrides = _common(args)
     res = batch.profile_likelihood(model, datasets, free, points, overrides=overrides,
                                    covariance_scaling=A.cov_scale(args), devices=args.devices,
                                    chunk_size=args.chunk_size, progress=not args.quiet, method=_batch_method(args),
-                                   data_dir=A.data_dir(args))
-    if args.output:
+                                   data_dir=A.data_dir(args), output=campaign, resume=args.resume)
+    if args.output and main:
         write_json(args.output, res, suffix=".json")
-    if plot:
+    if plot and main:
         from ..analysis.inference_plots import plot_profile
 
         plot_profile(res, path=plot)
@@ -389,4 +426,4 @@ def cmd_profile(args) -> int:
     return EXIT_OK
 
 
-__all__ = ["cmd_mocks", "cmd_profile", "cmd_sample", "data_output", "grid", "priors", "register"]
+__all__ = ["campaign_folder", "cmd_mocks", "cmd_profile", "cmd_sample", "data_output", "grid", "priors", "register"]

@@ -37,7 +37,16 @@ budget:
    ``n_chunks·n_devices - 1`` cases).
 
 Peak memory is therefore about :math:`c\\,b` plus the chunk's inputs and outputs,
-whatever :math:`n`. Pass ``chunk_size`` to override (e.g. a power of two that keeps
+whatever :math:`n` (with a campaign ``store``, the outputs too: see :meth:`BatchRunner.run`).
+
+Several processes
+-----------------
+After :func:`pbufjax.runtime.distributed.initialize`, ``jax.devices()`` spans every process;
+the mesh is then global, every process builds the same chunk and hands
+:func:`jax.make_array_from_callback` the rows of its own devices, and the outputs are
+gathered on every process (``multihost_utils.process_allgather``). Each device runs the same
+program on the same rows as in one process with as many devices: the results are
+bit-identical. Pass ``chunk_size`` to override (e.g. a power of two that keeps
 one compiled program for many batch sizes).
 """
 
@@ -50,6 +59,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from ..runtime import distributed
 
 logger = logging.getLogger(__name__)
 
@@ -293,19 +304,36 @@ def check_count(name: str, value, minimum: int = 1) -> int:
 
 
 class _Progress:
-    """Progress bar over chunks on stderr (rich), or nothing."""
+    """Progress bar over cases on stderr (rich): done/total, fits per second and the time left; or nothing.
 
-    def __init__(self, enabled: bool, total: int, desc: str):
+    ``completed`` cases (chunks read back from a resumed campaign) start the bar; the rate
+    counts only the cases computed in this run.
+    """
+
+    def __init__(self, enabled: bool, total: int, desc: str, completed: int = 0, unit: str = "fits"):
         self._bar = None
         if enabled:
             try:
                 from rich.console import Console
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    ProgressColumn,
+                    TextColumn,
+                    TimeRemainingColumn,
+                )
+                from rich.text import Text
 
-                self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                class Rate(ProgressColumn):
+                    def render(self, task):
+                        speed = task.finished_speed or task.speed
+                        return Text(f"{speed:,.0f} {unit}/s" if speed else f"- {unit}/s")
+
+                self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(),
                                      TimeRemainingColumn(), console=Console(stderr=True), transient=False)
                 self._bar.start()
-                self._task = self._bar.add_task(desc, total=total)
+                self._task = self._bar.add_task(desc, total=total, completed=completed)
             except Exception:  # noqa: BLE001  # pragma: no cover - rich missing or no terminal
                 self._bar = None
 
@@ -356,26 +384,37 @@ class BatchRunner:
         self.last_plan: dict[str, Any] = {}
 
     def run(self, cases, shared=None, *, devices=None, chunk_size: int | None = None,
-            max_memory: float | None = None, progress: bool = False, desc: str = "batch"):
+            max_memory: float | None = None, progress: bool = False, desc: str = "batch", store=None,
+            collect: bool = True):
         """Evaluate ``fn`` on every case.
 
         Args:
             cases: pytree whose leaves share the leading (batch) axis of length ``n``.
             shared: pytree of arguments common to all cases (replicated on every device).
-            devices: devices to shard the batch over (:func:`resolve_devices`; default all).
+            devices: devices to shard the batch over (:func:`resolve_devices`; default all;
+                with several processes (:mod:`pbufjax.runtime.distributed`) every device of
+                every process).
             chunk_size: cases per chunk (default: chosen from memory, module docstring).
             max_memory: memory budget of a chunk [bytes] used to choose the chunk size.
-            progress: show a progress bar over chunks on stderr.
+            progress: show a progress bar (fits/s, time left) on stderr.
             desc: progress-bar label.
+            store: a :class:`pbufjax.runtime.campaign.Campaign`: each chunk's outputs are
+                written to it (on a background thread, while the next chunk runs) and then
+                dropped, so the host holds at most two chunks of outputs; chunks it already
+                holds (a resumed campaign) are read, not recomputed, and its recorded chunk
+                size is used. With several processes, process 0 opens and writes it.
+            collect: return the outputs (with ``store``, read back from it at the end);
+                ``False`` returns ``None`` and keeps memory bounded by the chunk throughout.
 
         Returns:
-            The outputs, stacked over the ``n`` cases (numpy arrays). ``last_plan``
-            records ``n``, ``n_devices``, ``chunk_size``, ``n_chunks`` and
-            ``per_case_bytes``.
+            The outputs, stacked over the ``n`` cases (numpy arrays), or None. ``last_plan``
+            records ``n``, ``n_devices``, ``n_processes``, ``chunk_size``, ``n_chunks``,
+            ``per_case_bytes``, ``padding`` and (with ``store``) ``resumed_chunks``.
 
         Raises:
             ValueError: empty batch, leaves with different batch lengths, bad
-                ``chunk_size`` or ``devices``.
+                ``chunk_size`` or ``devices``; a campaign that cannot be resumed
+                (:class:`~pbufjax.runtime.campaign.CampaignError`).
         """
         import jax
 
@@ -388,7 +427,12 @@ class BatchRunner:
         if any(np.shape(x)[0] != n for x in leaves):
             raise ValueError(f"every batch input needs the same leading length; got {[np.shape(x)[0] for x in leaves]}")
         devs = resolve_devices(devices)
+        multi = distributed.multi_process()
+        if multi and len(devs) != len(jax.devices()):
+            raise ValueError(f"a run over {jax.process_count()} processes uses all {len(jax.devices())} devices; "
+                             f"got devices={devices!r}")
         nd = len(devs)
+        explicit = chunk_size is not None
         per_case = None
         if chunk_size is None:
             one = jax.tree.map(lambda x: np.asarray(x)[0], cases)
@@ -398,33 +442,124 @@ class BatchRunner:
         else:
             chunk_size = check_count("chunk_size", chunk_size)
         n_chunks, size = plan_chunks(n, chunk_size, nd)
-        self.last_plan = {"n": n, "n_devices": nd, "chunk_size": size, "n_chunks": n_chunks,
-                          "per_case_bytes": per_case, "padding": n_chunks * size - n}
+        done = np.zeros(n_chunks, bool)
+        if store is not None:
+            info = {"n_processes": int(jax.process_count()), "n_devices": nd}
+            got = distributed.on_main(lambda: store.begin(n, size, nd, explicit=explicit, info=info),
+                                      "opening the campaign")
+            size = int(distributed.broadcast([got if got is not None else 0])[0])
+            n_chunks = -(-n // size)
+            mask = [i in store.done for i in range(n_chunks)] if distributed.is_main() else [0] * n_chunks
+            done = distributed.broadcast(mask).astype(bool)
+        padded = -(-size // nd) * nd
+        self.last_plan = {"n": n, "n_devices": nd, "n_processes": int(jax.process_count()), "chunk_size": size,
+                          "n_chunks": n_chunks, "per_case_bytes": per_case, "padding": n_chunks * padded - n}
+        if store is not None:
+            self.last_plan["resumed_chunks"] = int(done.sum())
         logger.debug("batch of %d cases: %d chunk(s) of %d on %d device(s)", n, n_chunks, size, nd)
-        mesh = batch_mesh(devs) if nd > 1 else None
-        if mesh is not None:
-            shared_dev = replicate(shared, mesh)
-        else:
-            shared_dev = jax.device_put(shared, devs[0])
-        bar = _Progress(progress, n, desc)
-        outs = []
+        mesh = batch_mesh(devs) if nd > 1 or multi else None
+        shared_dev = self._put(shared, mesh, devs, multi, replicated=True)
+        skipped = sum(min((i + 1) * size, n) - i * size for i in np.flatnonzero(done))
+        bar = _Progress(progress and distributed.is_main(), n, desc, completed=skipped)
+        outs, treedef = [], None
+        writer = _Writer(store if distributed.is_main() else None)
         try:
             for i in range(n_chunks):
                 start, stop = i * size, min((i + 1) * size, n)
                 if start >= n:
                     break
-                chunk = _take(cases, start, stop, size)
-                chunk = shard_batch(chunk, mesh) if mesh is not None else jax.device_put(chunk, devs[0])
+                if done[i]:
+                    continue
+                chunk = self._put(_take(cases, start, stop, padded), mesh, devs, multi)
                 out = self._batched(chunk, shared_dev)
+                if multi:
+                    from jax.experimental import multihost_utils
+
+                    out = multihost_utils.process_allgather(out, tiled=True)
                 keep = stop - start
-                out = jax.tree.map(lambda x, keep=keep: np.asarray(x)[:keep], out)
-                outs.append(out)
-                bar.advance(stop - start)
+                parts, treedef = jax.tree.flatten(out)
+                parts = [np.array(x)[:keep] for x in parts]  # a host copy of this chunk only
+                if store is None:
+                    outs.append(parts)
+                else:
+                    writer.submit(i, parts)
+                bar.advance(keep)
+            writer.wait()
         finally:
+            writer.close()
             bar.close()
-        if len(outs) == 1:
-            return outs[0]
-        return jax.tree.map(lambda *xs: np.concatenate(xs, axis=0), *outs)
+        if not collect:
+            return None
+        if treedef is None:  # every chunk was on disk: the output structure from a trace
+            one = _take(cases, 0, min(size, n), padded)
+            treedef = jax.tree.structure(jax.eval_shape(self._batched, one, shared))
+        if store is None:
+            parts = outs[0] if len(outs) == 1 else [np.concatenate(xs, axis=0) for xs in zip(*outs)]
+        else:
+            parts = store.assemble() if distributed.is_main() else None
+            if multi:
+                parts = _from_main(parts, self._batched, cases, shared, n)
+        return jax.tree.unflatten(treedef, parts)
+
+    @staticmethod
+    def _put(tree, mesh, devs, multi: bool, replicated: bool = False):
+        """Place a chunk (batch axis split) or the shared inputs (``replicated``) on the devices."""
+        import jax
+
+        if mesh is None:
+            return jax.device_put(tree, devs[0])
+        if not multi:
+            return replicate(tree, mesh) if replicated else shard_batch(tree, mesh)
+        sh = replicated_sharding(mesh) if replicated else batch_sharding(mesh)
+
+        def one(x):
+            x = np.asarray(x)
+            return jax.make_array_from_callback(x.shape, sh, lambda idx: x[idx])
+
+        return jax.tree.map(one, tree)
+
+
+class _Writer:
+    """Writes chunks to a store on one background thread, so the disk overlaps the next chunk's
+    computation; at most one write is pending (two chunks of outputs on the host at a time), and
+    an error of a write is raised by the next :meth:`submit` or :meth:`wait`."""
+
+    def __init__(self, store):
+        self._store, self._pool, self._pending = store, None, None
+
+    def submit(self, i: int, parts) -> None:
+        if self._store is None:
+            return
+        self.wait()
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pbufjax-campaign")
+        self._pending = self._pool.submit(self._store.write, i, parts)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+def _from_main(parts, batched, cases, shared, n: int) -> list[np.ndarray]:
+    """Process 0's assembled outputs on every process (one broadcast over all devices)."""
+    import jax
+    from jax.experimental import multihost_utils
+
+    if parts is None:
+        one = jax.tree.map(lambda x: np.asarray(x)[:1], cases)
+        shapes = jax.tree.leaves(jax.eval_shape(batched, one, shared))
+        parts = [np.zeros((n, *s.shape[1:]), s.dtype) for s in shapes]
+    kinds = [p.dtype for p in parts]
+    sent = [p.astype(np.int32) if p.dtype == bool else p for p in parts]
+    got = multihost_utils.broadcast_one_to_all(sent)
+    return [np.asarray(g).astype(k) for g, k in zip(got, kinds)]
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from ... import data as _data
 from ... import fit as _fit
 from ...fit.solvers import batch_solvers
 from ...fit.transforms import from_unit
-from ...runtime import register_cache
+from ...runtime import distributed, register_cache
 from ..sharding import BatchRunner
 
 #: Default batch fit method.
@@ -162,6 +162,57 @@ def result_arrays(prob, out, n: int) -> dict[str, Any]:
     }
 
 
+def package_version() -> str:
+    """The installed pbufjax version (recorded in campaign files)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pbufjax")
+    except PackageNotFoundError:  # pragma: no cover - source tree without installation
+        return "unknown"
+
+
+def open_campaign(output, resume: bool, kind: str, prob, options: Mapping, **fields):
+    """The :class:`~pbufjax.runtime.campaign.Campaign` of a batch job streamed to ``output``, or None.
+
+    The configuration recorded (and compared on resume) is the job ``kind``, the problem
+    (model, datasets, free parameters, every parameter value, bounds, log-space mask,
+    covariance scaling, recombination), the method and its options, the package version,
+    a SHA-256 of the data vectors and Cholesky factors, and ``fields`` (seed, size, ...).
+    The folder is checked at once (process 0), before any fit is run.
+
+    Raises:
+        CampaignError: an existing campaign without ``resume``, another configuration,
+            a corrupted folder (:mod:`pbufjax.runtime.campaign`).
+    """
+    if output is None:
+        if resume:
+            raise ValueError("resume=True needs output= (the campaign folder to resume)")
+        return None
+    from ...runtime.campaign import Campaign, array_digest
+
+    lik = prob.likelihood
+    data = {f"obs/{k}": v for k, v in lik.observations.items()} | {f"chol/{k}": v for k, v in lik.cholesky.items()}
+    config = {"kind": kind, "model": prob.model, "datasets": list(prob.datasets),
+              "free_params": list(prob.free_params), "values": prob.values(), "lower": prob.lower,
+              "upper": prob.upper, "log_mask": list(prob.log_mask), "covariance_scaling": prob.covariance_scaling,
+              "recomb_method": prob.recomb_method, "options": dict(options), "package_version": package_version(),
+              "data_sha256": array_digest(data), **fields}
+    camp = Campaign(output, config, resume=resume)
+    distributed.on_main(camp.check, f"checking the campaign folder {output}")
+    return camp
+
+
+def finish_campaign(camp, plan: Mapping, elapsed: float) -> dict[str, Any]:
+    """Mark ``camp`` complete (process 0) and return the facts a result records about it."""
+    if camp is None:
+        return {}
+    info = {"n_processes": plan.get("n_processes", 1), "n_devices": plan.get("n_devices", 1), "time": elapsed}
+    if distributed.is_main():
+        camp.finish(info)
+    return {"output": str(camp.path), "resumed_chunks": int(plan.get("resumed_chunks", 0))}
+
+
 def seed_key(seed):
     """``jax.random.PRNGKey(seed)``.
 
@@ -180,9 +231,9 @@ def starts(prob, n: int, n_starts: int, x0, seed: int) -> np.ndarray:
     (log-space parameters uniform in :math:`\\log_{10}`) among its valid points: a draw where
     the parameters are not valid (e.g. baryons above the matter at a corner of the box, where
     χ² = +inf and the gradient is zero) is redrawn, up to :data:`MAX_REDRAWS` times."""
-    x = np.broadcast_to(np.asarray(x0, np.float64), (n, 1, prob.n_free)).copy()
+    x = np.broadcast_to(np.asarray(x0, np.float64), (n, 1, prob.n_free))
     if n_starts == 1:
-        return x
+        return x  # a read-only view: no memory per case
     rng = np.random.default_rng([int(seed), 7919])
     mask = np.asarray(prob.log_mask, bool)
     extra = from_unit(rng.uniform(0.0, 1.0, (n, n_starts - 1, prob.n_free)), prob.lower, prob.upper, mask)
@@ -257,15 +308,18 @@ def fit_real(prob, x0=None, options: Mapping | None = None) -> dict[str, Any]:
 __all__ = [
     "DEFAULT_METHOD",
     "FIT_METHODS",
-    "FitMethods",
     "MAX_REDRAWS",
+    "FitMethods",
     "best_of_starts",
     "cached",
     "check_fit_options",
     "clear_cache",
     "dataset_keys",
+    "finish_campaign",
     "fit_one",
     "fit_real",
+    "open_campaign",
+    "package_version",
     "problem",
     "result_arrays",
     "runner",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,8 @@ import numpy as np
 from ... import fit as _fit
 from ...runtime.compile_cache import enable_from_environment
 from ..sharding import check_count
-from .common import DEFAULT_METHOD, check_fit_options, fit_real, problem
-from .mocks import fiducial_model, run_mocks
+from .common import DEFAULT_METHOD, check_fit_options, fit_real, open_campaign, problem
+from .mocks import fiducial_model, mock_config, run_mocks
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ def compare_models(datasets_list, n_mocks: int, *, null_model: str = "lcdm", alt
                    fiducial: Mapping | None = None, seed: int = 0, covariance_scaling: float = 1.0,
                    n_starts: int = 1, devices=None, chunk_size: int | None = None, max_memory: float | None = None,
                    progress: bool = False, method: str = DEFAULT_METHOD,
-                   fit_options: Mapping | None = None, data_dir=None) -> dict[str, Any]:
+                   fit_options: Mapping | None = None, data_dir=None, output=None,
+                   resume: bool = False) -> dict[str, Any]:
     """Distribution of Δχ² and ΔAIC between two models over mocks of the null model.
 
     Mocks are drawn from the null model's best fit to the real data (or
@@ -97,6 +99,9 @@ def compare_models(datasets_list, n_mocks: int, *, null_model: str = "lcdm", alt
         method: batch fit method (:data:`FIT_METHODS`).
         fit_options: options of the method.
         data_dir: folder of the data files (default: the package's search path).
+        output: folder of the two mock campaigns (``null/`` and ``alt/``, each as in
+            :func:`~pbufjax.inference.batch.mocks.fit_mocks`), streamed chunk by chunk.
+        resume: continue the campaigns in ``output``.
 
     Returns:
         ``{"delta_chi2": array[K], "delta_aic": array[K], "valid": bool array (both
@@ -131,8 +136,13 @@ def compare_models(datasets_list, n_mocks: int, *, null_model: str = "lcdm", alt
                 key=lambda r: r["chi2"])
     kw = {"seed": seed, "n_starts": n_starts, "options": options, "devices": devices, "chunk_size": chunk_size,
           "max_memory": max_memory, "progress": progress}
-    r0 = run_mocks(p0, fid, n_mocks, desc=f"{null_model} mock fits", **kw)
-    r1 = run_mocks(p1, fid, n_mocks, desc=f"{alt_model} mock fits", **kw)
+    if output is None and resume:
+        raise ValueError("resume=True needs output= (the folder of the campaigns to resume)")
+    camps = [None, None] if output is None else [
+        open_campaign(Path(output) / part, resume, "compare_models", p, options, role=part,
+                      **mock_config(fid, n_mocks, seed, n_starts)) for part, p in (("null", p0), ("alt", p1))]
+    r0 = run_mocks(p0, fid, n_mocks, desc=f"{null_model} mock fits", campaign=camps[0], **kw)
+    r1 = run_mocks(p1, fid, n_mocks, desc=f"{alt_model} mock fits", campaign=camps[1], **kw)
     n_data = int(p0.likelihood.n_total)
     for r, p, m in ((r0, p0, null_model), (r1, p1, alt_model)):
         r.update(model=m, datasets=list(p.datasets), free_params=list(p.free_params), n_mocks=n_mocks,
@@ -142,7 +152,9 @@ def compare_models(datasets_list, n_mocks: int, *, null_model: str = "lcdm", alt
         logger.warning("%d of %d mocks excluded: a fit failed", n_mocks - out["n_valid"], n_mocks)
     out.update({"null": r0, "alt": r1, "null_model": null_model, "alt_model": alt_model, "k_null": p0.n_free,
                 "k_alt": p1.n_free, "datasets": list(p0.datasets), "fiducial": fid, "n_mocks": n_mocks,
-                "seed": int(seed)})
+                "seed": int(seed), "n_processes": r0["n_processes"], "n_devices": r0["n_devices"]})
+    if output is not None:
+        out.update(output=str(output), resumed_chunks=r0["resumed_chunks"] + r1["resumed_chunks"])
     return out
 
 

@@ -42,8 +42,10 @@ from .common import (
     best_of_starts,
     check_fit_options,
     dataset_keys,
+    finish_campaign,
     fit_one,
     fit_real,
+    open_campaign,
     problem,
     result_arrays,
     runner,
@@ -214,9 +216,18 @@ def _truth_vector(prob, fid: Mapping):
     return None
 
 
+def mock_config(fid: Mapping, n_mocks: int, seed: int, n_starts: int) -> dict[str, Any]:
+    """What a mock campaign depends on beyond the problem (recorded in its folder)."""
+    from ...runtime.campaign import array_digest
+
+    return {"n": int(n_mocks), "seed": int(seed), "n_starts": int(n_starts), "fiducial_model": fid["model"],
+            "fiducial": fid["params"], "fiducial_sha256": array_digest(canonical_data(fid))}
+
+
 def run_mocks(prob, fid, n_mocks, *, seed, n_starts, options, devices, chunk_size, max_memory, progress,
-              desc="mock fits") -> dict[str, Any]:
-    """Fit ``prob`` to mocks ``0..n_mocks-1`` of the fiducial ``fid`` (:func:`fiducial_model`)."""
+              desc="mock fits", campaign=None) -> dict[str, Any]:
+    """Fit ``prob`` to mocks ``0..n_mocks-1`` of the fiducial ``fid`` (:func:`fiducial_model`),
+    streaming each chunk to ``campaign`` (a :class:`~pbufjax.runtime.campaign.Campaign`) when given."""
     import jax.numpy as jnp
 
     names = list(prob.likelihood.datasets)
@@ -227,19 +238,21 @@ def run_mocks(prob, fid, n_mocks, *, seed, n_starts, options, devices, chunk_siz
     start = np.clip(start, prob.lower, prob.upper)
     aux_fid = _truth_vector(prob, fid)
     cases = {"index": np.arange(n_mocks, dtype=np.int32), "x0": starts(prob, n_mocks, n_starts, start, seed),
-             "noise": np.ones(n_mocks)}
+             "noise": np.broadcast_to(np.float64(1.0), (n_mocks,))}
     shared = {"key": seed_key(seed), "fid": fdat, "chol": chol, "aux": jnp.asarray(prob.base_vector),
               "lower": jnp.asarray(prob.lower), "upper": jnp.asarray(prob.upper),
               "aux_fid": None if aux_fid is None else jnp.asarray(aux_fid)}
     run = mock_runner(prob, options)
     t0 = time.perf_counter()
     out = run.run(cases, shared, devices=devices, chunk_size=chunk_size, max_memory=max_memory,
-                  progress=progress, desc=desc)
+                  progress=progress, desc=desc, store=campaign)
     elapsed = time.perf_counter() - t0
     res = result_arrays(prob, out, n_mocks)
     res["chi2_fiducial"] = np.asarray(out["chi2_fid"], np.float64) if aux_fid is not None else None
     res["plan"] = dict(run.last_plan)
     res["time"] = elapsed
+    res["n_processes"], res["n_devices"] = res["plan"]["n_processes"], res["plan"]["n_devices"]
+    res.update(finish_campaign(campaign, res["plan"], elapsed))
     return res
 
 
@@ -248,7 +261,7 @@ def fit_mocks(model: str, datasets_list, free_params: Sequence[str] | str, n_moc
               covariance_scaling: float = 1.0, bounds: Mapping | None = None, n_starts: int = 1,
               devices=None, chunk_size: int | None = None, max_memory: float | None = None,
               progress: bool = False, return_mocks: bool = False, method: str = DEFAULT_METHOD,
-              fit_options: Mapping | None = None, data_dir=None) -> dict[str, Any]:
+              fit_options: Mapping | None = None, data_dir=None, output=None, resume: bool = False) -> dict[str, Any]:
     """Draw ``n_mocks`` mock data sets around a fiducial model and fit ``model`` to each.
 
     All fits are one vmapped, jit-compiled bounded fit (``method``: Gauss-Newton by default,
@@ -278,6 +291,12 @@ def fit_mocks(model: str, datasets_list, free_params: Sequence[str] | str, n_moc
             (:data:`FIT_METHODS`; :mod:`pbufjax.inference.batch.common`).
         fit_options: options of the method (:data:`FIT_METHODS`).
         data_dir: folder of the data files (default: the package's search path).
+        output: campaign folder: results are streamed there chunk by chunk (one ``.npz``
+            per chunk, :mod:`pbufjax.runtime.campaign`), so a killed run can be resumed;
+            memory then holds one chunk of fits at a time.
+        resume: continue the campaign in ``output`` (same configuration; chunks on disk
+            are read, not refitted; a missing folder starts it). Without it an existing
+            campaign is refused, never overwritten.
 
     Returns:
         ``{"params": {name: array[K]}, "chi2": array[K], "status" (0 converged, 1
@@ -285,12 +304,14 @@ def fit_mocks(model: str, datasets_list, free_params: Sequence[str] | str, n_moc
         reaching the best χ² within 1e-4), "chi2_fiducial" (χ² of each mock at the
         fiducial parameters when ``model`` is the fiducial model, else None),
         "fiducial", "model", "datasets", "free_params", "n_mocks", "n_data", "dof",
-        "seed", "plan" (devices, chunks), "time" [s], "mocks" (optional, keyed by the
-        names in ``datasets_list``)}``.
+        "seed", "plan" (devices, chunks), "n_processes", "n_devices", "time" [s], "mocks"
+        (optional, keyed by the names in ``datasets_list``), "output" and "resumed_chunks"
+        (with ``output``)}``.
 
     Raises:
         ValueError: ``n_mocks < 1``, ``n_starts < 1``, no or unknown free parameters,
-            unknown model, bad fiducial, more devices than exist.
+            unknown model, bad fiducial, more devices than exist; a campaign in ``output``
+            that cannot be resumed (:class:`~pbufjax.runtime.campaign.CampaignError`).
         KeyError: unknown dataset.
         TypeError: wrong argument types.
 
@@ -306,8 +327,9 @@ def fit_mocks(model: str, datasets_list, free_params: Sequence[str] | str, n_moc
     fid = fiducial_model(datasets_list, free_params, overrides=overrides, fiducial=fiducial,
                          model=fiducial_model_name, covariance_scaling=covariance_scaling, method=method,
                          data_dir=data_dir)
+    camp = open_campaign(output, resume, "fit_mocks", prob, options, **mock_config(fid, n_mocks, seed, n_starts))
     res = run_mocks(prob, fid, n_mocks, seed=seed, n_starts=n_starts, options=options, devices=devices,
-                    chunk_size=chunk_size, max_memory=max_memory, progress=progress)
+                    chunk_size=chunk_size, max_memory=max_memory, progress=progress, campaign=camp)
     n_data = int(prob.likelihood.n_total)
     n_bad = int(np.sum(res["status"] == 2))
     if n_bad:
@@ -321,4 +343,5 @@ def fit_mocks(model: str, datasets_list, free_params: Sequence[str] | str, n_moc
     return res
 
 
-__all__ = ["canonical_data", "draw_mocks", "fiducial_model", "fit_mocks", "mock_runner", "mock_vectors", "run_mocks"]
+__all__ = ["canonical_data", "draw_mocks", "fiducial_model", "fit_mocks", "mock_config", "mock_runner", "mock_vectors",
+           "run_mocks"]

@@ -11,6 +11,7 @@ most :data:`MAX_PROFILE_POINTS` points in all.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,16 @@ import numpy as np
 
 from ... import fit as _fit
 from ...runtime.compile_cache import enable_from_environment
-from .common import DEFAULT_METHOD, check_fit_options, fit_one, fit_real, problem, runner
+from .common import (
+    DEFAULT_METHOD,
+    check_fit_options,
+    finish_campaign,
+    fit_one,
+    fit_real,
+    open_campaign,
+    problem,
+    runner,
+)
 
 #: Δχ² thresholds of 68% and 95% regions for 1 and 2 profiled parameters.
 DELTA_CHI2_LEVELS: dict[int, dict[str, float]] = {
@@ -165,7 +175,8 @@ def profile_likelihood(model: str, datasets_list, free_params: Sequence[str] | s
                        overrides=None, covariance_scaling: float = 1.0, bounds: Mapping | None = None,
                        devices=None, chunk_size: int | None = None, max_memory: float | None = None,
                        progress: bool = False, method: str = DEFAULT_METHOD,
-                       fit_options: Mapping | None = None, data_dir=None) -> dict[str, Any]:
+                       fit_options: Mapping | None = None, data_dir=None, output=None,
+                       resume: bool = False) -> dict[str, Any]:
     """Profile χ² on a grid of one or two parameters, minimized over the other free ones.
 
     Args:
@@ -184,13 +195,17 @@ def profile_likelihood(model: str, datasets_list, free_params: Sequence[str] | s
         method: batch fit method (:data:`FIT_METHODS`).
         fit_options: options of the method.
         data_dir: folder of the data files (default: the package's search path).
+        output: campaign folder the grid fits are streamed to chunk by chunk
+            (:mod:`pbufjax.runtime.campaign`; as in :func:`~pbufjax.inference.batch.mocks.fit_mocks`).
+        resume: continue the campaign in ``output`` (same configuration and grid).
 
     Returns:
         ``{"names", "grid": {name: values}, "chi2" (grid shape), "delta_chi2",
         "chi2_min", "best" (global best fit of every free parameter), "params"
         ({other parameter: array of grid shape}), "status", "intervals" (1-D: {"68":
         {"lower", "upper", "lower_closed", "upper_closed"}, "95": ...}; 2-D: the
-        range of each parameter inside the region), "levels" (Δχ² thresholds)}``.
+        range of each parameter inside the region), "levels" (Δχ² thresholds), "plan",
+        "n_processes", "n_devices", "output" and "resumed_chunks" (with ``output``)}``.
         An interval side that does not cross the level inside the grid is reported at
         the grid edge with ``*_closed`` False.
 
@@ -222,9 +237,13 @@ def profile_likelihood(model: str, datasets_list, free_params: Sequence[str] | s
         shared = {"lower": prob.lower[others], "upper": prob.upper[others]}
     else:
         shared = {"lower": np.zeros(0), "upper": np.zeros(0)}
+    camp = open_campaign(output, resume, "profile_likelihood", prob, options, n=n,
+                         grid={k: v.tolist() for k, v in zip(names, values)})
     run = _profile_runner(prob, others, options)
+    t0 = time.perf_counter()
     out = run.run(cases, shared, devices=devices, chunk_size=chunk_size, max_memory=max_memory,
-                  progress=progress, desc="profile")
+                  progress=progress, desc="profile", store=camp)
+    done = finish_campaign(camp, run.last_plan, time.perf_counter() - t0)
     chi2 = np.asarray(out["fun"], np.float64)
     chi2 = np.where(np.asarray(out["status"]) == 2, np.inf, chi2)
     chi2_min = float(min(chi2_best, np.min(chi2)))
@@ -245,6 +264,9 @@ def profile_likelihood(model: str, datasets_list, free_params: Sequence[str] | s
         "intervals": _intervals(names, values, delta, shape),
         "levels": dict(DELTA_CHI2_LEVELS[len(names)]),
         "plan": dict(run.last_plan),
+        "n_processes": run.last_plan["n_processes"],
+        "n_devices": run.last_plan["n_devices"],
+        **done,
     }
 
 
