@@ -385,6 +385,9 @@ def _not_stored_line(model: str, stored: Mapping[str, Any]) -> str:
 
 def cmd_fit(args) -> int:
     """``pbufjax fit`` and the ``fit-*`` commands."""
+    from ..runtime.compile_cache import enable_from_environment
+
+    enable_from_environment()  # before the settings' validity check compiles its small program
     settings = resolve_fit_settings(args)
     # in table mode the engine's warnings are printed with the table: do not log them twice
     quiet = () if (args.json or args.verbose) else ("pbufjax.engine", "pbufjax.statistics", "pbufjax.optimizer",
