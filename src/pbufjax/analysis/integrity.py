@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import math
 import os
@@ -65,13 +66,27 @@ def _omega_gamma_h2(tcmb: float) -> float:
     return rho / rho_crit_h2
 
 
+@functools.lru_cache(maxsize=4096)
+def _fermi_dirac_ratio(y: float) -> float:
+    """:math:`R(y)` by adaptive quadrature (scipy), remembered: a run of fits at one Σmν asks
+    for the same handful of :math:`y` every time (the check's redshifts), and each costs ~0.2 ms."""
+    from scipy.integrate import quad
+
+    fn = lambda x: x * x * math.sqrt(x * x + y * y) / (math.exp(x) + 1.0)  # noqa: E731
+    edges = (0.0, 2.0, 8.0, 30.0, 100.0, 700.0)
+    return sum(quad(fn, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0] for a, b in zip(edges[:-1], edges[1:])) \
+        / (7.0 * math.pi**4 / 120.0)
+
+
+register_cache("analysis.integrity.fermi_dirac_ratio", _fermi_dirac_ratio.cache_clear)
+
+
 def _massive_neutrinos(zp1: np.ndarray, params: Mapping[str, Any], og: float) -> tuple[np.ndarray, float, float]:
     """Massive neutrinos by direct quadrature (scipy; independent of the kernels' fitted series):
     ``(Omega_nu(z), Omega_nu today, N_eff of the massless species)`` with CAMB's split (the
     massive states carry ``n * 3.044/3`` of ``Neff``; mass Σmν/n; temperature
     :math:`T_\\nu (g/n)^{1/4}`)."""
     from scipy import constants as sc
-    from scipy.integrate import quad
 
     neff = float(params.get("Neff", 3.046))
     mnu = float(params.get("mnu", 0.0))
@@ -83,12 +98,7 @@ def _massive_neutrinos(zp1: np.ndarray, params: Mapping[str, Any], og: float) ->
     y0 = (mnu / n) / (sc.k / sc.e * t_eff)
     f_nu = 7.0 / 8.0 * (4.0 / 11.0) ** (4.0 / 3.0)
 
-    def ratio(y: float) -> float:
-        fn = lambda x: x * x * math.sqrt(x * x + y * y) / (math.exp(x) + 1.0)  # noqa: E731
-        edges = (0.0, 2.0, 8.0, 30.0, 100.0, 700.0)
-        return sum(quad(fn, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0] for a, b in zip(edges[:-1], edges[1:])) \
-            / (7.0 * math.pi**4 / 120.0)
-
+    ratio = _fermi_dirac_ratio
     amp = g * f_nu * og
     rho = np.array([amp * x**4 * ratio(y0 / x) for x in np.ravel(zp1)]).reshape(np.shape(zp1))
     return rho, amp * ratio(y0), neff - g
