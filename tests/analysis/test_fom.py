@@ -101,3 +101,13 @@ def test_cli_fit_prints_the_figure_of_merit(capsys, tmp_path):
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "DETF figure of merit 1/√det Cov(w0, wa) = " in out
+
+
+def test_run_fit_without_uncertainties_has_no_figure_of_merit():
+    """uncertainties=False leaves an empty covariance: the fit still succeeds, with no FoM (not an error)."""
+    from pbufjax.engine import run_fit
+
+    r = run_fit("w0wacdm", ["desi_dr2", "union3"], optimization_params=["Om0", "w0", "wa"],
+                optimizer_config={"uncertainties": False})
+    assert r["figure_of_merit"] is None
+    assert np.isfinite(r["metrics"]["total_chi2"])

@@ -381,7 +381,9 @@ def _fit_joint(model, names: Mapping[str, str], overrides, cfg, free, data_dir) 
         "uncertainties": dict(unc["sigma"]),
         "covariance": unc["covariance"],
         "correlation": unc["correlation"],
-        "figure_of_merit": figure_of_merit(unc["covariance"], problem.free_params) if problem.n_free else None,
+        # no covariance when uncertainties=False (an empty matrix): no figure of merit either
+        "figure_of_merit": (figure_of_merit(unc["covariance"], problem.free_params)
+                            if problem.n_free and np.size(unc["covariance"]) else None),
         "diagnostics": diagnostics,
         "optimization": optimization,
         "timing": timing,
