@@ -320,10 +320,6 @@ def _uncertainties(problem, cfg, best, rep, hess_unit, grad_unit) -> dict[str, A
     return hessian_uncertainties(hess, best, problem.free_params, problem.lower, problem.upper, problem.log_mask)
 
 
-#: optimizers that end with the exact Hessian and hand it over (for the others the report computes it)
-_HANDS_OVER_HESSIAN = frozenset({"newton", "gauss_newton"})
-
-
 def _fit_joint(model, names: Mapping[str, str], overrides, cfg, free, data_dir) -> dict[str, Any]:
     timing: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -331,13 +327,7 @@ def _fit_joint(model, names: Mapping[str, str], overrides, cfg, free, data_dir) 
     timing["setup"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    # the report's program (with the Hessian) compiles on a second core while the optimizer runs
-    guess_hessian = bool(problem.n_free and cfg.get("uncertainties", True)
-                         and cfg.get("method", "minimize") not in _HANDS_OVER_HESSIAN)
-    preparing = problem.prepare_report(hessian=guess_hessian, redshifts=_diagnostics.H_REDSHIFTS)
     best, optimization, hess_unit, grad_unit = _optimize(problem, cfg)
-    if preparing is not None:
-        preparing.join()
     if problem.n_free:
         timing["optimize"] = time.perf_counter() - t1
 

@@ -67,8 +67,6 @@ class CompiledChi2:
         self.gradient = jax.jit(jax.grad(chi2))
         #: compiled solvers and reports of this χ², by their static options
         self.programs: dict = {}
-        #: keys of :attr:`programs` that have run once (so are compiled in this process)
-        self.warm: set = set()
 
     def newton_solver(self, batched: bool = False, **options) -> Callable:
         """Jitted ``solve(x0, lower, upper, aux) -> SolverResult`` of :func:`~pbufjax.fit.solvers.newton.fit_newton`

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -364,34 +363,9 @@ class FitProblem:
         fn = self._report_fn(hessian, redshifts)
         x = np.asarray(theta, np.float64).reshape(self.n_free)
         out = fn(x, self.full(x))
-        self.compiled.warm.add(("report", bool(hessian) and self.n_free > 0, tuple(float(z) for z in redshifts)))
         return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
                 "z_star": float(out["z_star"]), "z_drag": float(out["z_drag"]), "r_drag": float(out["r_drag"]),
                 "Onu0": float(out["Onu0"]), "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
-
-    def prepare_report(self, hessian: bool = True, redshifts: Sequence[float] = ()) -> threading.Thread | None:
-        """Build the report program of :meth:`report` in a background thread; None when it is built.
-
-        In a fresh process the report's program (the exact Hessian above all) takes longer to
-        trace and compile than the fit's own value-and-gradient: started before the optimizer,
-        its compilation (which releases the GIL) overlaps with the optimizer's compile and
-        iterations on a second core. The thread evaluates the report once at the starting
-        point and discards the result; join it before calling :meth:`report` (a failure there
-        is ignored: :meth:`report` then builds the program itself and raises what it raises).
-        """
-        key = ("report", bool(hessian) and self.n_free > 0, tuple(float(z) for z in redshifts))
-        if key in self.compiled.programs and key in self.compiled.warm:
-            return None
-
-        def build():
-            try:
-                self.report(self.x0, hessian=hessian, redshifts=redshifts)
-            except Exception:  # noqa: BLE001 - the foreground call reports it
-                pass
-
-        thread = threading.Thread(target=build, name="pbufjax-report-compile", daemon=True)
-        thread.start()
-        return thread
 
     def _report_fn(self, hessian: bool, redshifts: Sequence[float]) -> Callable:
         """The compiled report function for these options (built once per compiled χ²)."""
