@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pbufjax.likelihood.gaussian import factor_covariance, is_diagonal, quadratic_forms, whiten
+from pbufjax.likelihood.gaussian import factor_covariance, is_diagonal, matrix_product, quadratic_forms
 
 jax.config.update("jax_enable_x64", True)
 
@@ -39,7 +39,7 @@ def test_forms_value_grad_hessian_match_numpy(diagonal):
     np.testing.assert_allclose(np.asarray(g), 2 * np.linalg.solve(cov, r), rtol=1e-12)
     h = jax.hessian(lambda x: forms(x)[0])(jnp.asarray(r))
     np.testing.assert_allclose(np.asarray(h), 2 * np.linalg.inv(cov), rtol=1e-10, atol=1e-14)
-    w = whiten(linv)(jnp.asarray(r))
+    w = matrix_product(linv)(jnp.asarray(r))
     assert float(jnp.sum(w * w)) == pytest.approx(want, rel=1e-12)
 
 

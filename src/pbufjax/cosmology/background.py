@@ -235,6 +235,7 @@ def _trimmed_rule_cached(key: bytes) -> tuple[np.ndarray, int]:
 
 register_cache("cosmology.background.static_integrals", _trimmed_rule_cached.cache_clear)
 
+
 def static_integrals(u: np.ndarray, fvals):
     """:math:`\\int_{u_i}^1 f` for concrete ``u`` by the cached weight matrix of :func:`static_rule`.
 

@@ -56,7 +56,7 @@ from ..cosmology import background as _bg
 from ..cosmology import cmb as _cmb
 from ..cosmology import models as _models
 from ..data.kinds import BAO_QUANTITIES, CMB_OBSERVABLES, PRIOR_QUANTITIES
-from .gaussian import factor_covariance, finite_or_inf, quadratic_forms, whiten
+from .gaussian import factor_covariance, finite_or_inf, matrix_product, quadratic_forms
 
 
 class Layout(NamedTuple):
@@ -155,7 +155,7 @@ class Block:
         self.n = self.observations.size
         self.chol, self.precision, self.whitener = factor_covariance(data["covariance"], scale)
         self._forms = quadratic_forms(self.precision)
-        self._whiten = whiten(self.whitener)
+        self._whiten = matrix_product(self.whitener)  # L^-1 r, elementwise when diagonal
 
     @classmethod
     def options(cls, data: Mapping[str, Any], explicit: frozenset) -> dict:

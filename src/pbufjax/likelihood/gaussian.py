@@ -40,14 +40,15 @@ def is_diagonal(matrix: np.ndarray) -> bool:
     return m.ndim == 2 and m.shape[0] == m.shape[1] and not np.any(m - np.diag(np.diag(m)))
 
 
-def whiten(whitener: np.ndarray) -> Callable:
-    """``f(r) -> L^{-1} r`` for a host whitening matrix, elementwise when it is diagonal."""
-    w = np.asarray(whitener, dtype=np.float64)
-    if is_diagonal(w):
-        d = jnp.asarray(np.diag(w).copy())
+def matrix_product(matrix: np.ndarray) -> Callable:
+    """``f(r) -> M r`` for a host matrix fixed at build time: elementwise when ``M`` is diagonal
+    (independent errors, e.g. a statistical-only SN covariance), O(n) instead of O(n^2)."""
+    m = np.asarray(matrix, dtype=np.float64)
+    if is_diagonal(m):
+        d = jnp.asarray(np.diag(m).copy())
         return lambda r: d * r
-    m = jnp.asarray(w)
-    return lambda r: jnp.dot(m, r)
+    dense = jnp.asarray(m)
+    return lambda r: dense @ r
 
 
 def quadratic_forms(prec: np.ndarray, vec: np.ndarray | None = None) -> Callable:
@@ -59,19 +60,7 @@ def quadratic_forms(prec: np.ndarray, vec: np.ndarray | None = None) -> Callable
     elementwise, :math:`O(n)` rather than :math:`O(n^2)`.
     """
     v = jnp.zeros(prec.shape[0]) if vec is None else jnp.asarray(vec)
-    prec = np.asarray(prec, dtype=np.float64)
-    if is_diagonal(prec):
-        # independent errors (e.g. a statistical-only SN covariance): Pr is an elementwise
-        # product, O(n) instead of O(n^2) - the same numbers, term by term
-        d = jnp.asarray(np.diag(prec).copy())
-
-        def product(r):
-            return d * r
-    else:
-        p = jnp.asarray(prec)
-
-        def product(r):
-            return p @ r
+    product = matrix_product(prec)
 
     @jax.custom_jvp
     def forms(r):
@@ -91,4 +80,4 @@ def finite_or_inf(x):
     return jnp.where(jnp.isfinite(x), x, jnp.inf)
 
 
-__all__ = ["factor_covariance", "finite_or_inf", "is_diagonal", "quadratic_forms", "whiten"]
+__all__ = ["factor_covariance", "finite_or_inf", "is_diagonal", "matrix_product", "quadratic_forms"]

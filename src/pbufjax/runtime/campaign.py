@@ -58,6 +58,7 @@ import numpy as np
 
 from .clock import utc_now
 from .jsonio import to_jsonable
+from .stored_programs import array_digest as _array_digest
 
 logger = logging.getLogger(__name__)
 
@@ -115,14 +116,10 @@ def digest(config: Mapping[str, Any]) -> str:
 
 
 def array_digest(arrays: Mapping[str, Any] | Sequence[Any]) -> str:
-    """SHA-256 of arrays (shape, dtype and bytes; a mapping in key order): a cheap data fingerprint."""
-    h = hashlib.sha256()
+    """SHA-256 of arrays (a mapping in key order, each key hashed with its array): the one array
+    fingerprint of :func:`pbufjax.runtime.stored_programs.array_digest`."""
     items = sorted(arrays.items()) if isinstance(arrays, Mapping) else enumerate(arrays)
-    for key, value in items:
-        a = np.ascontiguousarray(np.asarray(value))
-        h.update(f"{key}:{a.dtype.str}:{a.shape};".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    return _array_digest(*[x for key, value in items for x in (str(key), value)])
 
 
 def _differences(old: Mapping, new: Mapping) -> list[str]:
