@@ -15,7 +15,7 @@ from pbufjax.cli import args as cli_args
 #: every subcommand (and action) of the command line
 SUBCOMMANDS = [
     "fit", "fit-cmb", "fit-bao", "fit-aniso", "fit-sn", "fit-joint", "integrity", "sample", "mocks", "profile",
-    "data", "data list", "data info", "data fetch", "data verify",
+    "multistart", "data", "data list", "data info", "data fetch", "data verify",
     "store", "store show", "store history", "store export", "store consistency", "store repair",
     "plot", "plot bao", "plot sn", "plot corner", "plot profile", "plot mocks",
 ]

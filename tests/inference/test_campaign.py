@@ -323,6 +323,33 @@ def test_cli_resume_and_refusals(tmp_path, capsys):
 
 
 @pytest.mark.release_files("union3")
+def test_cli_multistart_streams_resumes_and_refuses(tmp_path, capsys, kill_after):
+    out = tmp_path / "s.json"
+    argv = ["multistart", "--datasets", "union3", "--params", "Om0", "--n-starts", "9", "--seed", "4",
+            "--chunk-size", "3", "--output", str(out), "-q"]
+    ref = batch.multistart("lcdm", ["union3"], ["Om0"], 9, seed=4, chunk_size=3)
+    disarm = kill_after(2)
+    assert cli.main(argv) != 0
+    disarm()
+    capsys.readouterr()
+    assert not out.exists() and len(list((tmp_path / "s.campaign").glob("chunk-*.npz"))) == 2
+    assert cli.main([*argv, "--resume", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    doc = json.loads(out.read_text())
+    assert doc["resumed_chunks"] == 2 and doc["chi2"] == ref["chi2"].tolist()
+    assert summary["best"] == ref["best"] and summary["n_converged"] == ref["n_converged"] == 9
+    first = out.read_bytes()
+    for extra, needle in [([], "holds a campaign from an earlier run"),
+                          (["--resume", "--seed", "5"], "another configuration"),
+                          (["--n-starts", "0"], "--n-starts/--n: must be >= 1, got 0"),
+                          (["--agree-tol", "0"], "--agree-tol: must be > 0")]:
+        assert cli.main([*argv, *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1, err
+    assert out.read_bytes() == first
+
+
+@pytest.mark.release_files("union3")
 def test_cli_profile_streams_and_resumes(tmp_path, capsys, kill_after):
     out = tmp_path / "p.json"
     argv = ["profile", "--datasets", "union3", "--params", "Om0", "--grid", "Om0=0.28:0.4:7", "--chunk-size", "2",

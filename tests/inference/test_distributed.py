@@ -40,11 +40,17 @@ _SCRIPT = textwrap.dedent(
     # resuming the command line's finished campaign: every chunk is read by process 0 and broadcast
     again = batch.fit_mocks("lcdm", ["union3"], ["Om0"], 22, fiducial={"Om0": 0.3}, seed=5,
                             output=folder + "/m.campaign", resume=True)
+    # many starts of the real-data fit: the same batch program, laid out over every process
+    ms_rc = cli.main(["multistart", "--datasets", "union3", "--params", "Om0", "--n-starts", "10", "--seed", "3",
+                      "--chunk-size", "4", "--output", folder + "/s.json", "-q", *layout])
+    ms = batch.multistart("lcdm", ["union3"], ["Om0"], 10, seed=3, chunk_size=4)
     print("RESULT" + json.dumps({"rc": rc, "info": distributed.process_info(), "chi2": r["chi2"].tolist(),
                                  "resumed": again["resumed_chunks"], "resumed_chi2": again["chi2"].tolist(),
                                  "om": r["params"]["Om0"].tolist(), "status": r["status"].tolist(),
                                  "n_processes": r["n_processes"], "n_devices": r["n_devices"],
-                                 "profile": p["chi2"].tolist(), "profile_devices": p["n_devices"]}))
+                                 "profile": p["chi2"].tolist(), "profile_devices": p["n_devices"],
+                                 "ms_rc": ms_rc, "ms_chi2": ms["chi2"].tolist(), "ms_layout": [ms["n_processes"],
+                                 ms["n_devices"]], "ms_best": ms["best"]}))
     """
 )
 
@@ -113,13 +119,16 @@ def test_two_processes_equal_one_process_bit_for_bit(runs):
     for r in two:  # every process returns the gathered results
         assert r["chi2"] == one["chi2"] and r["om"] == one["om"] and r["status"] == one["status"]
         assert r["profile"] == one["profile"]
+        assert r["ms_rc"] == 0 and r["ms_chi2"] == one["ms_chi2"] and r["ms_best"] == one["ms_best"]
+    assert [r["ms_layout"] for r in two] == [[2, 4], [2, 4]] and one["ms_layout"] == [1, 4]
     assert one["n_processes"] == 1 and one["n_devices"] == 4
     assert len(set(np.round(one["chi2"], 8))) == 22
     for r in (*two, one):  # a finished campaign resumed: nothing refitted, the same arrays on every process
         assert r["resumed"] == 3 and r["resumed_chi2"] == one["chi2"]
-    a, b = (json.loads((tmp / w / "m.json").read_text()) for w in ("two", "one"))  # the command line's files
-    assert a["chi2"] == b["chi2"] and a["params"] == b["params"]
-    assert (a["n_processes"], a["n_devices"], b["n_processes"], b["n_devices"]) == (2, 4, 1, 4)
+    for name in ("m.json", "s.json"):  # the command line's files (mocks, multistart)
+        a, b = (json.loads((tmp / w / name).read_text()) for w in ("two", "one"))
+        assert a["chi2"] == b["chi2"] and a["params"] == b["params"]
+        assert (a["n_processes"], a["n_devices"], b["n_processes"], b["n_devices"]) == (2, 4, 1, 4)
 
 
 @pytest.mark.release_files("union3")
@@ -129,7 +138,7 @@ def test_process_zero_writes_the_campaign(runs):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["complete"] and manifest["info"]["n_processes"] == 2 and manifest["info"]["n_devices"] == 4
     assert len(list(folder.glob("chunk-*.npz"))) == 3
-    assert sorted(p.name for p in (tmp / "two").iterdir()) == ["m.campaign", "m.json"]
+    assert sorted(p.name for p in (tmp / "two").iterdir()) == ["m.campaign", "m.json", "s.campaign", "s.json"]
 
 
 @pytest.mark.parametrize("layout, needle", [

@@ -7,7 +7,7 @@ Commands::
     pbufjax data       list | info NAME | fetch NAME | verify [NAME ...]
     pbufjax store      show | history | export | consistency | repair
     pbufjax integrity  --model M --datasets a,b         physics and covariance checks
-    pbufjax sample | mocks | profile | plot             sampling, batched fits, figures
+    pbufjax sample | mocks | profile | multistart | plot   sampling, batched fits, figures
     pbufjax evidence   --model M --datasets a,b --optimize P1,P2   Bayesian evidence ln Z
 
 Every subcommand speaks one vocabulary (:mod:`pbufjax.cli.args`): ``--optimize`` (alias

@@ -65,6 +65,14 @@ def count(minimum: int) -> Callable[[str], int]:
 positive_int = count(1)
 
 
+def positive_float(text: str) -> float:
+    """A finite number > 0 (argparse type)."""
+    value = finite_float(text)
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
 def probability(text: str) -> float:
     """A number strictly between 0 and 1 (argparse type)."""
     value = finite_float(text)

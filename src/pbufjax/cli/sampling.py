@@ -1,4 +1,4 @@
-"""``pbufjax sample | mocks | profile``: posterior sampling and batched (vmapped) fits.
+"""``pbufjax sample | mocks | profile | multistart``: posterior sampling and batched (vmapped) fits.
 
 ::
 
@@ -7,19 +7,21 @@
                      [--output ROOT --format getdist]
     pbufjax mocks    --model M --datasets A,B --optimize P1,P2 --n K [--compare ALT --alt-params P1,P2,P3]
     pbufjax profile  --model M --datasets A,B --optimize P1,P2 --grid NAME=LO:HI:N [--grid ...]
-    (mocks, profile:) [--output FILE.json [--resume]] [--coordinator HOST:PORT --num-processes N --process-id I]
+    pbufjax multistart --model M --datasets A,B --optimize P1,P2 --n-starts N [--seed S --agree-tol T]
+    (mocks, profile, multistart:) [--output FILE.json [--resume]]
+                      [--coordinator HOST:PORT --num-processes N --process-id I]
 
 (``--params`` is accepted for ``--optimize``; ``--format getdist`` writes ``ROOT.txt``,
 ``ROOT.paramnames`` and ``ROOT.ranges`` for ``getdist.loadMCSamples(ROOT)``; the DETF figure
 of merit is printed when w0 and wa are sampled.) Exit codes: 0 success; 1 not converged
-(r_hat > 1.01, failed mock fits); 2 bad usage or input.
+(r_hat > 1.01, failed mock fits, no start converged); 2 bad usage or input.
 
 Every output file (``--output``, ``--plot``, ``--corner``) is checked before any work: its
 extension (``.npz``/``.nc`` for samples, ``.json`` for mocks and profiles, ``.png``/``.pdf``/
 ``.svg`` for figures) and that its folder can be written. A profile grid holds at most
 :data:`pbufjax.inference.batch.profile.MAX_PROFILE_POINTS` points (each point is one fit).
 
-``mocks`` and ``profile`` with ``--output FILE.json`` stream their fits chunk by chunk to the
+``mocks``, ``profile`` and ``multistart`` with ``--output FILE.json`` stream their fits chunk by chunk to the
 campaign folder ``FILE.campaign`` (:mod:`pbufjax.runtime.campaign`) and write ``FILE.json`` at
 the end; ``--resume`` continues a killed run from its last completed chunk (an existing
 campaign is never overwritten without it: exit 2). ``--coordinator``, ``--num-processes``,
@@ -246,6 +248,22 @@ def register(sub) -> None:
     A.add_general(p, store=False)
     p.set_defaults(handler=cmd_profile)
 
+    p = sub.add_parser("multistart", help="fit the real data from many starts in one vmapped batch (multimodal fits)",
+                       description="Fit the real data from N starts: the first at the defaults (or --set values), the "
+                                   "others uniform over the bounds; report the best fit, how many starts reached it "
+                                   "and the distinct minima found.")
+    _problem(p)
+    g = p.add_argument_group("starts")
+    g.add_argument("--n-starts", "--n", dest="n_starts", type=A.count(1), required=True, metavar="N",
+                   help="number of starts (>= 1)")
+    g.add_argument("--seed", type=int, default=0, help="random seed of the starts (default 0)")
+    g.add_argument("--agree-tol", type=A.positive_float, default=1e-4, metavar="T",
+                   help="χ² difference under which two minima are the same (default 1e-4)")
+    g.add_argument("--output", metavar="FILE.json", help="write every start's fit as JSON")
+    _batch_args(p)
+    A.add_general(p, store=False)
+    p.set_defaults(handler=cmd_multistart)
+
     plot.register(sub)
 
 
@@ -426,4 +444,33 @@ def cmd_profile(args) -> int:
     return EXIT_OK
 
 
-__all__ = ["campaign_folder", "cmd_mocks", "cmd_profile", "cmd_sample", "data_output", "grid", "priors", "register"]
+def cmd_multistart(args) -> int:
+    """``pbufjax multistart``: fits of the real data from many starts; exit 1 if none converged."""
+    from ..inference import batch
+
+    data_output(args.output, (".json",))
+    campaign = campaign_folder(args)
+    main = _start(args)
+    model, datasets, free, overrides = _common(args)
+    res = batch.multistart(model, datasets, free, args.n_starts, overrides=overrides,
+                           covariance_scaling=A.cov_scale(args), seed=args.seed, devices=args.devices,
+                           chunk_size=args.chunk_size, progress=not args.quiet, method=_batch_method(args),
+                           agree_tol=args.agree_tol, data_dir=A.data_dir(args), output=campaign,
+                           resume=args.resume)
+    if args.output and main:
+        write_json(args.output, res, suffix=".json")
+    keys = ("best", "chi2_min", "n_converged", "n_at_best", "distinct_minima", "n_processes", "n_devices")
+    if args.json:
+        say(dumps({"n_starts": args.n_starts, **{k: res[k] for k in keys}}), args)
+    else:
+        best = ", ".join(f"{k} = {v:.6g}" for k, v in res["best"].items())
+        say(f"{args.n_starts} starts of {model} on {args.datasets}: best χ² = {res['chi2_min']:.4f} at {best}; "
+            f"{res['n_converged']} converged, {res['n_at_best']} reached the best; "
+            f"{len(res['distinct_minima'])} distinct minima", args)
+    if res["n_converged"] == 0:
+        sys.stderr.write(f"pbufjax multistart: none of the {args.n_starts} starts converged\n")
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+__all__ = ["campaign_folder", "cmd_mocks", "cmd_multistart", "cmd_profile", "cmd_sample", "data_output", "grid", "priors", "register"]
