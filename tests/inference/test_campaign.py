@@ -81,7 +81,7 @@ def test_campaign_round_trip_and_manifest(tmp_path):
     assert again.begin(n=5, chunk_size=4) == 2 and again.resumed == 3
     idx, ones = again.assemble()
     assert idx.tolist() == [0, 1, 2, 3, 4] and ones.shape == (5, 2)
-    assert not list((tmp_path / "c").glob(".*tmp"))  # no temporary file left behind
+    assert not list((tmp_path / "c").glob(".pbufjax-tmp-*"))  # no temporary file left behind
 
 
 def test_campaign_refusals(tmp_path):

@@ -56,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .clock import utc_now
 from .jsonio import to_jsonable
 from .stored_programs import array_digest as _array_digest
@@ -72,37 +73,6 @@ MANIFEST = "manifest.json"
 
 class CampaignError(ValueError):
     """A campaign folder that cannot be started or resumed (other configuration, corrupted, exists)."""
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory descriptors
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, write, *, sync_dir: bool = True) -> None:
-    """Write ``path`` atomically: ``write(file)`` into a temporary file beside it, ``fsync``, ``os.replace``
-    (and ``fsync`` of the folder with ``sync_dir``, so the rename itself survives a power cut)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    if sync_dir:
-        _fsync_dir(path.parent)
 
 
 def normalized(config: Mapping[str, Any]) -> dict[str, Any]:

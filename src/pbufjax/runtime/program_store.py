@@ -25,11 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .atomic import atomic_write
 from .clock import utc_now
 
 logger = logging.getLogger("pbufjax.runtime.stored_programs")
@@ -62,19 +61,7 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, data, sync_dir=False)  # a lost entry is rebuilt: no folder sync
 
 
 def discard(folder: Path, name: str) -> None:

@@ -1,6 +1,6 @@
 """The store folder on disk: where it is, atomic JSON writes, checked JSON reads.
 
-Every write goes to a temporary file in the destination's folder (named
+Every write (:func:`pbufjax.runtime.atomic.atomic_write`) goes to a temporary file in the destination's folder (named
 ``.pbufjax-tmp-<name>.<pid>.<random>``), is flushed and ``fsync``-ed, then
 ``os.replace``-d over the destination, and the folder is ``fsync``-ed. A reader
 sees the old or the new file, never a half-written one; a writer killed at any
@@ -19,12 +19,11 @@ import json
 import logging
 import os
 import re
-import stat
-import uuid
 from pathlib import Path
 from typing import Any
 
 from ..runtime import dumps
+from ..runtime.atomic import TMP_PREFIX, atomic_write, fsync_dir
 from .errors import StoreCorruptError, StoreError
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,6 @@ MODEL_FILE_SUFFIX = "_defaults.json"
 #: Name of the lock file inside the store folder.
 LOCK_FILENAME = ".store.lock"
 #: Prefix of the temporary files of :func:`atomic_write_json`.
-TMP_PREFIX = ".pbufjax-tmp-"
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
@@ -74,17 +72,6 @@ def model_filename(model: str) -> str:
     if not isinstance(model, str) or not _SAFE_NAME.match(model):
         raise ValueError(f"model name {model!r} cannot name a store file (letters, digits, '_', '.', '+', '-')")
     return f"{model}{MODEL_FILE_SUFFIX}"
-
-
-def fsync_dir(path: Path) -> None:
-    """``fsync`` a folder so that a rename inside it is durable (POSIX; a no-op elsewhere)."""
-    if os.name != "posix":  # pragma: no cover - directory fsync is POSIX-only
-        return
-    fd = os.open(str(path), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_payload(fh, data: bytes) -> None:
@@ -128,26 +115,9 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     path = Path(path)
     data = (dumps(obj, indent=2) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mode = None
-    try:
-        with open(tmp, "xb") as fh:
-            if mode is not None:
-                os.chmod(tmp, mode)
-            write_payload(fh, data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        before_replace(tmp, path)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    fsync_dir(path.parent)
-    return path
+    # the hooks are looked up at every write, so tests can replace them on this module
+    return atomic_write(path, lambda fh: write_payload(fh, data), keep_mode=True,
+                        before_replace=lambda tmp, target: before_replace(tmp, target))
 
 
 def read_json(path: Path) -> Any | None:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ...cosmology.labels import latex
 from ...runtime import dumps, from_jsonable, utc_now
+from ...runtime.atomic import atomic_write
 
 #: Statistics in each summary entry.
 SUMMARY_KEYS = ("mean", "std", "median", "q16", "q84", "q025", "q975", "r_hat", "ess")
@@ -135,10 +136,11 @@ def _save_getdist(result: Mapping[str, Any], root: str | Path) -> Path:
     energy = (result.get("diagnostics") or {}).get("potential_energy")
     energy = np.zeros(n) if energy is None or np.size(energy) != n else np.asarray(energy, np.float64).reshape(-1)
     table = np.column_stack([np.ones(n), energy, *cols])
-    np.savetxt(f"{root}.txt", table, fmt="%.17g")
-    Path(f"{root}.paramnames").write_text("".join(f"{k}{'*' if k not in free else ''}\t{latex(k)}\n" for k in names),
-                                          encoding="utf-8")
-    Path(f"{root}.ranges").write_text("".join(line + "\n" for line in _getdist_ranges(result)), encoding="utf-8")
+    # each file replaced atomically: an interrupted save leaves the previous chain whole
+    atomic_write(Path(f"{root}.txt"), lambda fh: np.savetxt(fh, table, fmt="%.17g"))
+    atomic_write(Path(f"{root}.paramnames"), "".join(f"{k}{'*' if k not in free else ''}\t{latex(k)}\n"
+                                                     for k in names).encode("utf-8"))
+    atomic_write(Path(f"{root}.ranges"), "".join(line + "\n" for line in _getdist_ranges(result)).encode("utf-8"))
     return root
 
 
@@ -184,7 +186,7 @@ def save_samples(result: Mapping[str, Any], path: str | Path, format: str | None
     if path.suffix == ".npz":
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {f"chains/{k}": np.asarray(v) for k, v in result["chains"].items()}
-        np.savez(path, metadata=np.asarray(meta), **arrays)
+        atomic_write(path, lambda fh: np.savez(fh, metadata=np.asarray(meta), **arrays))
         return path
     try:
         import arviz as az
