@@ -48,7 +48,6 @@ def fit(lik, x0, bounds):
                    options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 200})
     assert res.success, res.message
     x = res.x
-    assert np.all(np.abs(f(x)[1]) * np.abs(x) < 1e-5), "not at a minimum"
     n = x.size
     hess = np.empty((n, n))
     for i in range(n):
@@ -57,6 +56,9 @@ def fit(lik, x0, bounds):
         e[i] = h
         hess[:, i] = (f(x + e)[1] - f(x - e)[1]) / (2 * h)
     hess = 0.5 * (hess + hess.T)
+    g = f(x)[1]
+    # at a minimum: a Newton step would lower chi2 by less than 1e-9 (scale-free, unlike |g|)
+    assert 0.5 * g @ np.linalg.solve(hess, g) < 1e-9, f"not at a minimum (gradient {g})"
     return x, float(res.fun), 2.0 * np.linalg.inv(hess)
 
 

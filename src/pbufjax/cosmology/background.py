@@ -43,6 +43,7 @@ from numpy.polynomial import legendre
 from .. import constants
 from ..runtime.caches import register_cache
 from .models import densities, e2_zp1
+from .neutrinos import is_constant
 
 #: Panel edges in u of the quadrature, graded towards u = 0, where the integrand's
 #: nearest complex singularities lie (:math:`u^2 = -\\Omega_r/\\Omega_m`).
@@ -282,7 +283,9 @@ def hubble_distance(p: Mapping):
 
 def expansion_rate(z, p: Mapping):
     """:math:`E(z) = H(z)/H_0`."""
-    zp1 = 1.0 + _asz(z)
+    z = check_redshift(z)
+    # concrete redshifts stay numpy: factors of fixed parameters at them fold to constants
+    zp1 = 1.0 + (np.asarray(z, np.float64) if is_constant(z) else jnp.asarray(z, jnp.float64))
     return jnp.sqrt(e2_zp1(zp1, p))
 
 
@@ -299,7 +302,7 @@ def comoving_distance(z, p: Mapping):
     Differentiable in the parameters and, for traced redshifts, in ``z``.
     """
     u, shape = u_flat(check_redshift(z))
-    dc = integrals_to_one(u, los_integrand(jnp.asarray(NODES), p))
+    dc = integrals_to_one(u, los_integrand(NODES, p))  # numpy nodes: fixed-parameter factors fold to constants
     return hubble_distance(p) * jnp.reshape(dc, shape)
 
 
@@ -450,7 +453,7 @@ def recombination_integrals(p: Mapping, z_star, z_drag, z=None):
     head_los = u[0] * jnp.dot(los_m[0], w)  # int_0^{u_*} of the line of sight
     scale = hubble_distance(p)
     # the fixed nodes apart from the moving ones: with the parameters fixed their values are constants
-    los = los_integrand(jnp.asarray(NODES), p)
+    los = los_integrand(NODES, p)
     full_los = jnp.dot(jnp.asarray(FULL_WEIGHTS), los)
     out = (scale * head_snd[0], scale * head_snd[1], scale * (full_los - head_los))
     if z is None:

@@ -22,6 +22,13 @@ species, is :math:`g\\,R(y)` with :math:`y = (\\Sigma m_\\nu/n)\\,a/(k_B T_{\\rm
 max relative error 5e-11 for every :math:`y \\ge 0`): smooth, jit/vmap/grad-safe, and its
 derivatives are derivative series (:func:`chebyshev_series`), so it costs little to compile and
 to run inside the likelihood.
+
+When the neutrino parameters are compile-time constants (not fitted, not given as traced
+values) and the redshifts are fixed (the quadrature nodes, the data's redshifts, the
+recombination matching points), :func:`split` and :func:`density_ratio` compute in numpy
+while tracing (:func:`is_constant`), so those factors are constants of the compiled program:
+the default ``pbufjax fit`` traces 525 operations instead of 1736, and compiles and loads
+faster. Traced values (a fitted ``mnu``, the recombination-dependent nodes) take the JAX path.
 """
 
 from __future__ import annotations
@@ -108,9 +115,19 @@ def density_ratio(y):
     """
     tab = table()
     c = float(tab["c"])
+    if is_constant(y):  # known while tracing (fixed neutrino parameters at fixed nodes): a constant
+        y = np.asarray(y, np.float64)
+        x = 2.0 * (y / (y + c)) - 1.0
+        return np.polynomial.chebyshev.chebval(x, np.asarray(tab["coefficients"], np.float64)) * (y + c) / c
     y = jnp.asarray(y, jnp.float64)
     x = 2.0 * (y / (y + c)) - 1.0
     return chebyshev_series(tuple(float(v) for v in tab["coefficients"]))(x) * (y + c) / c
+
+
+def is_constant(*values) -> bool:
+    """True when every value is a Python number or a numpy array/scalar: known while tracing,
+    so what is computed from it alone is a constant of the compiled program (no operations)."""
+    return all(isinstance(v, (int, float, np.ndarray, np.generic)) and not isinstance(v, bool) for v in values)
 
 
 class Split(NamedTuple):
@@ -133,15 +150,20 @@ def split(p: Mapping) -> Split:
     """
     mnu_raw = p.get("mnu", 0.0)
     n_raw = p.get("num_massive_neutrinos", 1)
-    neff = jnp.asarray(p.get("Neff", constants.NEFF_DEFAULT), jnp.float64)
+    neff_raw = p.get("Neff", constants.NEFF_DEFAULT)
     if _concrete_zero(mnu_raw) or _concrete_zero(n_raw):
-        return Split(False, jnp.asarray(0.0), neff, jnp.asarray(0.0))
-    mnu = jnp.asarray(mnu_raw, jnp.float64)
-    n = jnp.asarray(n_raw, jnp.float64)
-    g = jnp.where(mnu > 0.0, jnp.minimum(n * (STANDARD_NEFF / 3.0), neff), 0.0)
-    n_safe = jnp.maximum(n, 1.0)
-    tcmb = jnp.asarray(p.get("Tcmb", constants.TCMB_DEFAULT), jnp.float64)
-    t_eff = T_NU_OVER_T_CMB * tcmb * jnp.where(g > 0.0, g / n_safe, 1.0) ** 0.25
+        return Split(False, jnp.asarray(0.0), jnp.asarray(neff_raw, jnp.float64), jnp.asarray(0.0))
+    tcmb_raw = p.get("Tcmb", constants.TCMB_DEFAULT)
+    # fixed (compile-time) neutrino parameters: the split is computed in numpy, so the
+    # Fermi-Dirac factors at fixed redshifts are constants of the compiled program
+    xp = np if is_constant(mnu_raw, n_raw, neff_raw, tcmb_raw) else jnp
+    neff = xp.asarray(neff_raw, np.float64)
+    mnu = xp.asarray(mnu_raw, np.float64)
+    n = xp.asarray(n_raw, np.float64)
+    g = xp.where(mnu > 0.0, xp.minimum(n * (STANDARD_NEFF / 3.0), neff), 0.0)
+    n_safe = xp.maximum(n, 1.0)
+    tcmb = xp.asarray(tcmb_raw, np.float64)
+    t_eff = T_NU_OVER_T_CMB * tcmb * xp.where(g > 0.0, g / n_safe, 1.0) ** 0.25
     y0 = (mnu / n_safe) / (K_B_EV * t_eff)
     return Split(True, g, neff - g, y0)
 

@@ -111,8 +111,9 @@ def effective_early_densities(p: Mapping):
     """
     h2 = densities(p).h ** 2
     a, b = MATCH_ZP1
-    ya = h2 * e2_zp1(jnp.asarray(a), p) / a**3
-    yb = h2 * e2_zp1(jnp.asarray(b), p) / b**3
+    # numpy redshifts: with the neutrino parameters fixed, their Fermi-Dirac factors are constants
+    ya = h2 * e2_zp1(np.float64(a), p) / a**3
+    yb = h2 * e2_zp1(np.float64(b), p) / b**3
     orh2 = (yb - ya) / (b - a)
     omh2 = ya - orh2 * a
     return omh2, orh2

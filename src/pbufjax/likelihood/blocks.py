@@ -122,7 +122,7 @@ class Context:
     def hubble(self, block: Block):
         """:math:`H` [km/s/Mpc] at ``block.z_h()``."""
         if self._h is None:
-            self._h = _bg.hubble(jnp.asarray(self._lay.z_h), self.p)
+            self._h = _bg.hubble(np.asarray(self._lay.z_h, np.float64), self.p)  # numpy: fixed factors fold
         return self._h[self._lay.slices[id(block)][1]]
 
 
