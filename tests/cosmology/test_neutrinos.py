@@ -226,3 +226,47 @@ def test_sampler_and_profile_handle_a_posterior_piling_up_at_mnu_zero():
                               overrides={"num_massive_neutrinos": 3})
     d = np.asarray(prof["delta_chi2"])
     assert np.all(np.isfinite(d)) and d[0] < 0.5 and np.all(np.diff(d) > 0)
+
+
+def test_constant_inputs_fold_while_tracing_and_match_the_traced_path():
+    """Fixed neutrino parameters at fixed redshifts: numpy while tracing (a constant of the
+    program), equal to the JAX path; traced inputs keep the JAX path."""
+    y = np.geomspace(1e-4, 1e4, 57)
+    folded = N.density_ratio(y)
+    assert isinstance(folded, np.ndarray)
+    np.testing.assert_allclose(folded, np.asarray(jax.jit(N.density_ratio)(y)), rtol=2e-15, atol=0)
+    s = N.split({"mnu": 0.06, "num_massive_neutrinos": 1, "Neff": 3.046, "Tcmb": 2.7255})
+    assert isinstance(s.y0, np.ndarray | np.floating) and N.is_constant(s.y0, s.g)
+    t = jax.jit(lambda m: N.split({"mnu": m, "num_massive_neutrinos": 1}).y0)(0.06)
+    np.testing.assert_allclose(float(t), float(s.y0), rtol=1e-15)
+    assert not N.is_constant(jnp.asarray(1.0)) and not N.is_constant(True)
+
+
+@pytest.mark.release_files("desi_dr2")
+def test_default_fit_traces_the_fermi_dirac_sum_only_where_it_moves():
+    """In a fit of H0, Om0 with the neutrino parameters at their defaults, the Chebyshev sum is
+    traced once (the recombination-dependent endpoint nodes), not at every fixed redshift."""
+    from pbufjax.fit.problem import get_problem
+
+    p = get_problem("lcdm", ["desi_dr2"], ["H0", "Om0"])
+    calls = []
+    real = N.chebyshev_series
+
+    def spy(coefficients):
+        series = real(coefficients)
+
+        def counted(x):
+            calls.append(np.shape(x))
+            return series(x)
+        return counted
+
+    N.chebyshev_series = spy
+    try:
+        jax.make_jaxpr(p.compiled.chi2)(jnp.asarray([68.7, 0.297]), p.objective().aux)
+    finally:
+        N.chebyshev_series = real
+    assert calls == [(2, 24)]
+    # a fitted mnu keeps every factor traced (and differentiable)
+    q = get_problem("lcdm", ["desi_dr2"], ["H0", "Om0", "mnu"])
+    g = jax.grad(q.compiled.chi2)(jnp.asarray([68.7, 0.297, 0.06]), q.objective().aux)
+    assert np.all(np.isfinite(np.asarray(g))) and float(g[2]) != 0.0
