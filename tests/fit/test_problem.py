@@ -39,3 +39,37 @@ def test_nuisance_for_lists_the_datasets_offsets():
     assert nuisance_default("M_B", ["pantheonplus_shoes"]) == pytest.approx(-19.253)  # arXiv:2112.04510
     with pytest.raises(KeyError):
         nuisance_default("M_B", ["union3"])
+
+
+@pytest.mark.release_files("desi_dr2", "union3")
+def test_fit_in_one_program_matches_the_lean_programs_and_compiles_one():
+    """Inside fit_in_one_program a fit's evaluations and its report come from one compiled
+    program (value, gradient and Hessian from one forward-over-forward pass): same fit, same
+    uncertainties, and no separate value-and-gradient or report program is built."""
+    import numpy as np
+
+    from pbufjax.analysis import diagnostics
+    from pbufjax.analysis.engine import run_fit
+    from pbufjax.fit import problem as P
+
+    kw = {"overrides": {"Obh2": 0.02237}, "optimization_params": ["H0", "Om0"]}
+    P.clear_cache()
+    with P.fit_in_one_program(diagnostics.H_REDSHIFTS):
+        one = run_fit("lcdm", ["desi_dr2", "union3"], **kw)
+    prob = P.get_problem("lcdm", ["desi_dr2", "union3"], ["H0", "Om0"], {"Obh2": 0.02237})
+    built = set(prob.compiled.programs)
+    assert [k[0] for k in built] == ["single"]
+    assert prob.compiled.unit_value_and_grad.source is None  # never called: never traced
+    calls = []
+    program = prob.compiled.programs[("single", tuple(diagnostics.H_REDSHIFTS))]
+    prob.compiled.programs[("single", tuple(diagnostics.H_REDSHIFTS))] = lambda *a: calls.append(1) or program(*a)
+    with P.fit_in_one_program(diagnostics.H_REDSHIFTS):
+        run_fit("lcdm", ["desi_dr2", "union3"], **kw)
+    lean = run_fit("lcdm", ["desi_dr2", "union3"], **kw)
+    assert len(calls) >= 2
+    assert one["optimization"]["convergence_status"] == lean["optimization"]["convergence_status"] == "success"
+    assert abs(one["metrics"]["total_chi2"] - lean["metrics"]["total_chi2"]) < 1e-8
+    for k in ("H0", "Om0"):
+        assert abs(one["params"][k] - lean["params"][k]) < 1e-4 * lean["uncertainties"][k]
+        np.testing.assert_allclose(one["uncertainties"][k], lean["uncertainties"][k], rtol=1e-6)
+    np.testing.assert_allclose(one["results"]["desi_dr2"]["chi2"], lean["results"]["desi_dr2"]["chi2"], atol=1e-8)

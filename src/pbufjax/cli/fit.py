@@ -14,6 +14,7 @@ the store's history, flagged with the reason, and the closing message names them
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -251,7 +252,14 @@ def run_fit_command(settings: Mapping[str, Any], progress: bool = True) -> dict[
     what = (f"{'optimizing ' + ','.join(free) if free else 'evaluating'} {settings['model']} on "
             f"{','.join(settings['datasets'])}")
     t0 = time.perf_counter()
-    with spinner(what, progress):
+    one = contextlib.nullcontext()
+    if free and settings["optimizer_config"].get("method", "minimize") == "minimize":
+        # one fit in this process: its evaluations and its report share one compiled program
+        from ..analysis.diagnostics import H_REDSHIFTS
+        from ..fit.problem import fit_in_one_program
+
+        one = fit_in_one_program(H_REDSHIFTS)
+    with spinner(what, progress), one:
         result = engine.run_fit(settings["model"], list(settings["datasets"]), mode=settings["mode"],
                                 overrides=dict(settings["overrides"]) or None,
                                 optimizer_config=dict(settings["optimizer_config"]) or None,

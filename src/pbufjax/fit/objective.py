@@ -57,6 +57,9 @@ class CompiledChi2:
             v, g = jax.value_and_grad(unit_value)(u, lo, hi, aux)
             return v, jnp.where(jnp.isfinite(g), g, 0.0)
 
+        #: the pure ``(u, lower, upper, aux) -> (χ², gradient)`` behind :attr:`unit_value_and_grad`
+        self.unit_vg_fn = unit_vg
+
         self.value = jax.jit(chi2)
         self.unit_value = jax.jit(unit_value)
         self.unit_value_and_grad = (jax.jit(unit_vg) if aot_key is None
@@ -162,8 +165,13 @@ class Objective:
         aux: the fixed-parameter values passed to the χ².
     """
 
-    def __init__(self, compiled: CompiledChi2, lower, upper, aux=None, device_args=None):
+    def __init__(self, compiled: CompiledChi2, lower, upper, aux=None, device_args=None, program=None):
         self.compiled = compiled
+        #: optional ``program(u, lower, upper, aux) -> {"value", "grad", ...}`` (one compiled call
+        #: that also returns the report, :meth:`pbufjax.fit.FitProblem.single_program`); its
+        #: last output is kept in :attr:`last_output` as ``(u, outputs)``
+        self.program = program
+        self.last_output: tuple[np.ndarray, dict] | None = None
         self.names = compiled.names
         self.lower = np.asarray(lower, np.float64)
         self.upper = np.asarray(upper, np.float64)
@@ -222,7 +230,13 @@ class Objective:
         """χ² and its exact gradient with respect to ``u``."""
         self.nfev += 1
         self.ngev += 1
-        v, g = self.compiled.unit_value_and_grad(np.asarray(u, np.float64), *self.device_args)
+        u = np.asarray(u, np.float64)
+        if self.program is not None:
+            out = self.program(u, *self.device_args)
+            self.last_output = (u.copy(), out)
+            v, g = out["value"], out["grad"]
+        else:
+            v, g = self.compiled.unit_value_and_grad(u, *self.device_args)
         v = float(v)
         self.remember(u, v)
         return v, np.asarray(g, np.float64)
@@ -231,8 +245,12 @@ class Objective:
         """Exact Hessian of χ² in unit-box coordinates at ``u`` (from the compiled physical one)."""
         u = np.asarray(u, np.float64)
         x = self.to_physical(u)
-        hp = np.asarray(self.compiled.hessian(x, self.aux))
-        _, gu = self.compiled.unit_value_and_grad(u, *self.device_args)
+        if self.program is not None:  # the one program has both (no other compilation)
+            out = self.program(u, *self.device_args)
+            hp, gu, x = out["report"]["hessian"], out["grad"], out["x"]
+        else:
+            hp = np.asarray(self.compiled.hessian(x, self.aux))
+            _, gu = self.compiled.unit_value_and_grad(u, *self.device_args)
         tl, th = to_t(self.lower, self.log_mask, np), to_t(self.upper, self.log_mask, np)
         dxdu = np.where(self.log_mask, x * math.log(10.0) * (th - tl), th - tl)
         return physical_hessian_to_unit(hp, np.asarray(gu) / dxdu, x, self.lower, self.upper, self.log_mask)

@@ -7,6 +7,8 @@ configurations, keyed on the configuration and the resolved data folders.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
@@ -310,10 +312,63 @@ class FitProblem:
         return v
 
     def objective(self) -> Objective:
-        """A fresh :class:`Objective` (evaluation counters at zero)."""
-        obj = Objective(self.compiled, self.lower, self.upper, aux=self.base_vector, device_args=self._device_args)
+        """A fresh :class:`Objective` (evaluation counters at zero).
+
+        Inside :func:`single_program` its value and gradient come from :meth:`single_program`'s
+        one compiled call, whose last output :meth:`report` reuses (:func:`fit_in_one_program`).
+        """
+        zs = _SINGLE_PROGRAM.get()
+        program = self.single_program(zs) if zs is not None and self.n_free else None
+        obj = Objective(self.compiled, self.lower, self.upper, aux=self.base_vector, device_args=self._device_args,
+                        program=program)
         self._device_args = obj.device_args if self._device_args is None else self._device_args
+        if program is not None:
+            self._single_objective = obj
         return obj
+
+    def single_program(self, redshifts: Sequence[float] = ()) -> Callable:
+        """One compiled ``(u, lower, upper, aux) -> {"value", "grad", "x", "report"}``: the
+        unit-box χ² and its gradient and, at the same point, everything :meth:`report` returns,
+        from one forward-over-forward pass that yields the value, the gradient and the exact
+        Hessian together (no separate reverse-mode program).
+
+        A process that fits once pays one trace and one compilation instead of two (the value
+        and gradient, then the report); each evaluation costs the report's run time, so
+        repeated fits keep the lean programs (:func:`fit_in_one_program` chooses).
+        """
+        from .transforms import from_unit
+
+        zs = tuple(float(z) for z in redshifts)
+        key = ("single", zs)
+        fn = self.compiled.programs.get(key)
+        if fn is None:
+            import jax
+            import jax.numpy as jnp
+
+            chi2, body, nfree = self.compiled.chi2, self._report_body(False, zs), self.n_free
+            mask = np.asarray(self.log_mask, bool)
+            eye = np.eye(nfree)
+
+            def run(u, lo, hi, aux):
+                x = from_unit(u, lo, hi, mask, jnp)
+                full = full_vector(x, aux, nfree)
+
+                def forward_gradient(th):  # value and gradient by forward mode, kept as aux
+                    v, g = jax.vmap(lambda t: jax.jvp(lambda y: chi2(y, full), (th,), (t,)),
+                                    out_axes=(None, 0))(eye)
+                    return g, (v, g)
+
+                # one forward-over-forward pass: the Hessian, with the value and gradient on the way
+                hess, (v, gx) = jax.jacfwd(forward_gradient, has_aux=True)(x)
+                gu = jax.jacfwd(lambda w: from_unit(w, lo, hi, mask, jnp))(u).T @ gx
+                rep = body(x, full)
+                rep["hessian"] = hess
+                return {"value": jnp.where(jnp.isfinite(v), v, BAD_CHI2), "grad": jnp.where(jnp.isfinite(gu), gu, 0.0),
+                        "x": x, "report": rep}
+
+            aot = None if self.compiled.aot_key is None else [self.compiled.aot_key, "single", list(zs)]
+            fn = self.compiled.programs[key] = packed_jit(run, aot)
+        return fn
 
     def chi2(self, theta=None) -> float:
         """Total χ² at ``theta`` (default: the starting point); ``inf`` at non-physical points.
@@ -360,43 +415,59 @@ class FitProblem:
             dict with ``blocks`` (as :meth:`evaluate`), ``z_star``, ``z_drag``, ``r_drag``, ``Onu0``,
             ``H`` (array at ``redshifts``) and ``hessian`` (k x k array, or None).
         """
-        fn = self._report_fn(hessian, redshifts)
         x = np.asarray(theta, np.float64).reshape(self.n_free)
-        out = fn(x, self.full(x))
+        zs = tuple(float(z) for z in redshifts)
+        obj = getattr(self, "_single_objective", None)
+        if obj is not None and _SINGLE_PROGRAM.get() == zs and self.n_free:
+            # inside single_program: the point's outputs from the one compiled call (the
+            # solver's last evaluation when it is this point, else one more call)
+            u = obj.to_unit(x)
+            last = obj.last_output
+            if last is None or not np.array_equal(last[0], u):
+                obj.last_output = last = (u, obj.program(u, *obj.device_args))
+            out = last[1]["report"]
+            if not hessian:
+                out = {k: v for k, v in out.items() if k != "hessian"}
+        else:
+            out = self._report_fn(hessian, redshifts)(x, self.full(x))
         return {"blocks": self.likelihood.report_host(out["chi2s"], out["preds"]),
                 "z_star": float(out["z_star"]), "z_drag": float(out["z_drag"]), "r_drag": float(out["r_drag"]),
                 "Onu0": float(out["Onu0"]), "H": np.asarray(out["H"]), "hessian": np.asarray(out["hessian"]) if "hessian" in out else None}
 
     def _report_fn(self, hessian: bool, redshifts: Sequence[float]) -> Callable:
         """The compiled report function for these options (built once per compiled χ²)."""
+        zs = tuple(float(z) for z in redshifts)
+        key = ("report", bool(hessian) and self.n_free > 0, zs)
+        cache = self.compiled.programs
+        fn = cache.get(key)
+        if fn is None:
+            aot = None if self.compiled.aot_key is None else [self.compiled.aot_key, "report", list(key[1:])]
+            fn = cache[key] = packed_jit(self._report_body(key[1], zs), aot)
+        return fn
+
+    def _report_body(self, want_h: bool, zs: tuple) -> Callable:
+        """The pure ``(x, aux) -> outputs`` of :meth:`report` (``aux``: the full traced vector)."""
         import jax
         import jax.numpy as jnp
 
         from ..cosmology import hubble
         from ..cosmology.models import densities
 
-        zs = tuple(float(z) for z in redshifts)
-        key = ("report", bool(hessian) and self.n_free > 0, zs)
-        cache = self.compiled.programs
-        fn = cache.get(key)
-        if fn is None:
-            lik, chi2, nfree = self.likelihood, self.compiled.chi2, self.n_free
-            want_h = key[1]
+        lik, chi2, nfree = self.likelihood, self.compiled.chi2, self.n_free
+        want_h = bool(want_h) and nfree > 0
 
-            def rep(x, aux):
-                full = full_vector(x, aux, nfree)
-                chi2s, preds, d = lik.evaluate_traced(full, {}, with_derived=True)
-                q = lik.params(full)
-                out = {"chi2s": chi2s, "preds": preds, "z_star": d["z_star"], "z_drag": d["z_drag"],
-                       "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), q),
-                       "Onu0": jnp.asarray(densities(q).omega_nu, jnp.float64)}
-                if want_h:
-                    out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
-                return out
+        def rep(x, aux):
+            full = full_vector(x, aux, nfree)
+            chi2s, preds, d = lik.evaluate_traced(full, {}, with_derived=True)
+            q = lik.params(full)
+            out = {"chi2s": chi2s, "preds": preds, "z_star": d["z_star"], "z_drag": d["z_drag"],
+                   "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), q),
+                   "Onu0": jnp.asarray(densities(q).omega_nu, jnp.float64)}
+            if want_h:
+                out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
+            return out
 
-            aot = None if self.compiled.aot_key is None else [self.compiled.aot_key, "report", list(key[1:])]
-            fn = cache[key] = packed_jit(rep, aot)
-        return fn
+        return rep
 
     def evaluate(self, theta=None) -> dict:
         """Per-dataset ``{"chi2", "predictions", "residuals"}`` at ``theta``."""
@@ -445,6 +516,27 @@ class FitProblem:
                 f"covariance_scaling={self.covariance_scaling})")
 
 
+#: The report redshifts of the fits run inside :func:`fit_in_one_program`, or None.
+_SINGLE_PROGRAM: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("pbufjax_single_program", default=None)
+
+
+@contextlib.contextmanager
+def fit_in_one_program(redshifts: Sequence[float] = ()):
+    """Fits inside run each evaluation and the final report as one compiled program
+    (:meth:`FitProblem.single_program`, reporting :math:`H` at ``redshifts``).
+
+    For a process that fits once, the command line: one program is traced, compiled (or
+    loaded from the caches) instead of two, which saves about a second on a first run and a
+    cache load on later ones. Each evaluation then also computes the report (a few hundred
+    µs), so code that fits many times should not use it.
+    """
+    token = _SINGLE_PROGRAM.set(tuple(float(z) for z in redshifts))
+    try:
+        yield
+    finally:
+        _SINGLE_PROGRAM.reset(token)
+
+
 def full_vector(theta, aux, nfree: int):
     """A likelihood's parameter vector from a fit's free values ``theta`` and the vector
     ``aux`` of all traced values (whose first ``nfree`` entries are the free ones' defaults)."""
@@ -454,5 +546,5 @@ def full_vector(theta, aux, nfree: int):
     return jnp.concatenate([jnp.asarray(theta, jnp.float64), aux[nfree:]]) if nfree else aux
 
 
-__all__ = ["FitProblem", "canonical_datasets", "clear_cache", "data_folders", "full_vector", "get_problem",
-           "hashable_config", "nuisance_for", "stored_program_key"]
+__all__ = ["FitProblem", "canonical_datasets", "clear_cache", "data_folders", "fit_in_one_program", "full_vector",
+           "get_problem", "hashable_config", "nuisance_for", "stored_program_key"]
