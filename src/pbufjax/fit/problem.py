@@ -87,6 +87,10 @@ def data_folders(data_dir=None) -> tuple[str, ...]:
     return hit
 
 
+#: Parameters whose override 0 selects the massless-neutrino branch at compile time.
+MASSLESS_SWITCHES = ("mnu", "num_massive_neutrinos")
+
+
 def stored_program_key(model: str, lik, ckey) -> list | None:
     """Key of a fit problem's stored programs (:mod:`pbufjax.aot_cache`), or None when it
     involves code outside the package (a user-registered model or χ² function)."""
@@ -98,9 +102,9 @@ def stored_program_key(model: str, lik, ckey) -> list | None:
     digest = lik.fingerprint()
     if digest is None:
         return None
-    (mname, _, defaults, datasets, recomb, cov_scale, nuisance, traced, _), free, log_mask = ckey
+    (mname, _, defaults, datasets, recomb, cov_scale, nuisance, traced, _, massless), free, log_mask = ckey
     return [mname, [list(d) for d in defaults], list(datasets), recomb, cov_scale, list(nuisance), list(traced),
-            list(free), list(log_mask), digest]
+            list(free), list(log_mask), digest, [list(m) for m in massless]]
 
 
 def get_problem(model, datasets, free_params=(), overrides=None, covariance_scaling=1.0, bounds=None, *,
@@ -256,18 +260,23 @@ class FitProblem:
         # set in ``overrides`` (the overrides' *structure* is part of the compiled code, their
         # values are not). Everything else is a compile-time constant at its default, which
         # keeps the gradient free of derivatives nobody asked for.
+        # A massless-neutrino override (mnu = 0 or num_massive_neutrinos = 0, CAMB's massless
+        # branch) is the exception: a compile-time constant, so the program has no
+        # Fermi-Dirac terms at all (a fit with massive neutrinos compiles its own program).
+        massless = tuple(sorted((k, 0.0) for k in MASSLESS_SWITCHES
+                                if k in overrides and k not in free and float(base_num.get(k, 1.0)) == 0.0))
         traced = list(free) + sorted(k for k in set(overrides) | set(nuis_values)
-                                     if k in base_num and k not in free)
+                                     if k in base_num and k not in free and k not in dict(massless))
         self.traced_params = tuple(traced)
         from ..likelihood import build_likelihood
 
         defaults_key = tuple(sorted((k, v) for k, v in P.get_defaults(model).items()
                                     if isinstance(v, (int, float)) and not isinstance(v, bool)))
         lik_key = (model, id(_models.MODELS.get(model)), defaults_key, self.datasets, self.recomb_method,
-                   covariance_scaling, self.nuisance, self.traced_params, data_folders(data_dir))
+                   covariance_scaling, self.nuisance, self.traced_params, data_folders(data_dir), massless)
         lik = _LIKELIHOOD_CACHE.get(lik_key)
         if lik is None:
-            lik_over = {"recomb_method": self.recomb_method}
+            lik_over = {"recomb_method": self.recomb_method, **dict(massless)}
             for k in used_nuisance:
                 lik_over[k] = base_num[k]
             lik = build_likelihood(model, list(self.datasets), traced, lik_over, covariance_scaling, data_dir=data_dir)

@@ -3,7 +3,9 @@
 XLA compilation of the likelihoods, gradients and Hessians dominates the time of
 a first fit. JAX can store compiled executables on disk and reload them in a new
 process; the fit, batch and sampling entry points switch this on at their first call
-(:func:`enable_from_environment`; importing pbufjax changes no JAX setting but float64).
+(:func:`enable_from_environment`; importing pbufjax changes no JAX setting but float64 and
+inline CPU dispatch,
+see :mod:`pbufjax`).
 
 Location (first that applies):
 
