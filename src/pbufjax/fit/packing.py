@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -37,18 +38,23 @@ def packed_jit(fn: Callable, aot_key: Any = None) -> Callable:
         def jitted(*args):
             return plain(*args)
 
+    plan: list = []  # (keys, start, stop, shape, dtype) of each leaf, from the layout once
+
     def call(*args):
         flat = np.asarray(jitted(*args))
-        leaves = layout["leaves"] if "leaves" in layout else jitted.meta
+        if not plan:
+            i = 0
+            for keys, shape, dtype in (layout["leaves"] if "leaves" in layout else jitted.meta):
+                n = math.prod(int(d) for d in shape)
+                plan.append((tuple(keys), i, i + n, tuple(shape), np.dtype(dtype)))
+                i += n
         out: dict = {}
-        i = 0
-        for keys, shape, dtype in leaves:
-            n = int(np.prod(shape, dtype=np.int64))
+        for keys, start, stop, shape, dtype in plan:
             node = out
             for k in keys[:-1]:
                 node = node.setdefault(k, {})
-            node[keys[-1]] = flat[i:i + n].reshape(shape).astype(dtype, copy=False)
-            i += n
+            leaf = flat[start:stop].reshape(shape)
+            node[keys[-1]] = leaf if leaf.dtype == dtype else leaf.astype(dtype)
         return out
 
     return call
