@@ -136,6 +136,8 @@ def joint_quantities(p: Mapping) -> dict[str, jnp.ndarray]:
     """The quantities the joint conditions test (traceable): ``omega_b``, ``omega_m``,
     ``e2_min`` (:math:`\\min E^2` on :data:`ZP1_GRID`, :math:`-\\infty` if any value is not
     finite), ``omh2_recombination`` and ``radiation_recombination`` (see the module docstring)."""
+    if _models.DENSITIES_KEY not in p:  # one evaluation of the densities for every kernel below
+        p = _models.with_densities(p)
     d = _models.densities(p)
     # E^2 > 0 is tested with the neutrinos' density today taken as cold matter (mnu = 0: the
     # massless split, Om0 all a^-3): the same at the low redshifts where a bounce can happen,
