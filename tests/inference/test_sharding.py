@@ -249,3 +249,18 @@ def test_sharded_mock_fits_equal_unsharded(two_devices):
     # parameters agree to the optimizer's tolerance (~1e-7; σ(Ωm) ≈ 0.025)
     np.testing.assert_allclose(two_devices["om_2"], two_devices["om_1"], atol=1e-6)
     assert len(set(np.round(two_devices["chi2_1"], 6))) == 9  # nine different mocks
+
+
+def test_runner_estimates_the_memory_once_per_argument_shapes(monkeypatch):
+    from pbufjax.inference import sharding as home  # the module the runner reads it from
+
+    calls = []
+    real = home.case_bytes
+    monkeypatch.setattr(home, "case_bytes", lambda *a: calls.append(1) or real(*a))
+    runner = sharding.BatchRunner(_toy)
+    for n in (8, 12, 8):  # the batch length is not part of one case's shapes
+        runner.run({"x": np.ones((n, 10))}, {"a": 2.0})
+    assert len(calls) == 1 and runner.last_plan["per_case_bytes"] > 0
+    runner.run({"x": np.ones((8, 10_000))}, {"a": 2.0})  # a larger case: estimated again, and larger
+    assert len(calls) == 2
+    assert runner.last_plan["per_case_bytes"] > 100 * real(_toy, {"x": np.ones(10)}, {"a": 2.0})

@@ -382,6 +382,7 @@ class BatchRunner:
         self.fn = fn
         self._batched = jax.jit(jax.vmap(fn, in_axes=(0, None)))
         self.last_plan: dict[str, Any] = {}
+        self._case_bytes: dict = {}  # per-case bytes by the structure and shapes of (case, shared)
 
     def run(self, cases, shared=None, *, devices=None, chunk_size: int | None = None,
             max_memory: float | None = None, progress: bool = False, desc: str = "batch", store=None,
@@ -436,7 +437,12 @@ class BatchRunner:
         per_case = None
         if chunk_size is None:
             one = jax.tree.map(lambda x: np.asarray(x)[0], cases)
-            per_case = case_bytes(self.fn, one, shared)
+            # the estimate traces the function: once per structure and shapes of the arguments
+            spec = jax.tree.structure((one, shared)), tuple((np.shape(x), str(getattr(x, "dtype", type(x))))
+                                                           for x in jax.tree.leaves((one, shared)))
+            per_case = self._case_bytes.get(spec)
+            if per_case is None:
+                per_case = self._case_bytes[spec] = case_bytes(self.fn, one, shared)
             cap = CPU_MAX_CHUNK * nd if all(d.platform == "cpu" for d in devs) else MAX_CHUNK
             chunk_size = choose_chunk_size(n, per_case, nd, memory_budget(devs, max_memory), max_chunk=cap)
         else:
