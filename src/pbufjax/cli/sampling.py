@@ -162,6 +162,19 @@ def _batch_args(p) -> None:
     A.add_distributed(p)
 
 
+def _batch_command(sub, name: str, handler, help_text: str, description: str):
+    """A batched-fit subcommand (mocks, profile, multistart): the problem flags, its own
+    group (returned, for the command's flags), the batch, campaign and process-layout
+    flags, the general flags and the handler."""
+    p = sub.add_parser(name, help=help_text, description=description)
+    _problem(p)
+    g = p.add_argument_group(name)
+    _batch_args(p)
+    A.add_general(p, store=False)
+    p.set_defaults(handler=handler)
+    return g
+
+
 def campaign_folder(args) -> str | None:
     """The campaign folder of ``--output FILE.json`` (``FILE.campaign``), or None.
 
@@ -215,12 +228,11 @@ def register(sub) -> None:
     A.add_general(p)
     p.set_defaults(handler=cmd_sample)
 
-    p = sub.add_parser("mocks", help="fit mock data sets in one vmapped batch (model comparison with --compare)",
-                       description="Draw K mock data sets around the ΛCDM best fit (or --fiducial values) and fit the "
-                                   "model to each; with --compare ALT, fit both models and report the Δχ² / ΔAIC "
-                                   "distribution and the p-value of the real data's Δχ².")
-    _problem(p)
-    g = p.add_argument_group("mocks")
+    g = _batch_command(sub, "mocks", cmd_mocks,
+                       "fit mock data sets in one vmapped batch (model comparison with --compare)",
+                       "Draw K mock data sets around the ΛCDM best fit (or --fiducial values) and fit the model to "
+                       "each; with --compare ALT, fit both models and report the Δχ² / ΔAIC distribution and the "
+                       "p-value of the real data's Δχ².")
     g.add_argument("--n", type=A.count(1), required=True, metavar="K", help="number of mocks (>= 1)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--starts", type=A.count(1), default=1, metavar="S", help="starts per mock (default 1)")
@@ -231,38 +243,26 @@ def register(sub) -> None:
                    metavar="P1,P2", help="free parameters of the alternative model")
     g.add_argument("--output", metavar="FILE.json", help="write the results as JSON")
     g.add_argument("--plot", metavar="FILE.png", help="Δχ² histogram (with --compare)")
-    _batch_args(p)
-    A.add_general(p, store=False)
-    p.set_defaults(handler=cmd_mocks)
 
-    p = sub.add_parser("profile", help="profile likelihood on a 1-D or 2-D grid (vmapped fits)",
-                       description="Minimize χ² over the other free parameters at every grid point; report Δχ² "
-                                   "and the 68/95% intervals.")
-    _problem(p)
-    g = p.add_argument_group("profile")
+    g = _batch_command(sub, "profile", cmd_profile, "profile likelihood on a 1-D or 2-D grid (vmapped fits)",
+                       "Minimize χ² over the other free parameters at every grid point; report Δχ² and the "
+                       "68/95% intervals.")
     g.add_argument("--grid", action="append", default=[], metavar="NAME=LO:HI:N",
                    help="profiled parameter and its grid (one or two; NAME=LO:HI:N or NAME=v1,v2,...)")
     g.add_argument("--output", metavar="FILE.json", help="write the profile as JSON")
     g.add_argument("--plot", metavar="FILE.png", help="draw the profile there")
-    _batch_args(p)
-    A.add_general(p, store=False)
-    p.set_defaults(handler=cmd_profile)
 
-    p = sub.add_parser("multistart", help="fit the real data from many starts in one vmapped batch (multimodal fits)",
-                       description="Fit the real data from N starts: the first at the defaults (or --set values), the "
-                                   "others uniform over the bounds; report the best fit, how many starts reached it "
-                                   "and the distinct minima found.")
-    _problem(p)
-    g = p.add_argument_group("starts")
+    g = _batch_command(sub, "multistart", cmd_multistart,
+                       "fit the real data from many starts in one vmapped batch (multimodal fits)",
+                       "Fit the real data from N starts: the first at the defaults (or --set values), the others "
+                       "uniform over the bounds; report the best fit, how many starts reached it and the distinct "
+                       "minima found.")
     g.add_argument("--n-starts", "--n", dest="n_starts", type=A.count(1), required=True, metavar="N",
                    help="number of starts (>= 1)")
     g.add_argument("--seed", type=int, default=0, help="random seed of the starts (default 0)")
     g.add_argument("--agree-tol", type=A.positive_float, default=1e-4, metavar="T",
                    help="χ² difference under which two minima are the same (default 1e-4)")
     g.add_argument("--output", metavar="FILE.json", help="write every start's fit as JSON")
-    _batch_args(p)
-    A.add_general(p, store=False)
-    p.set_defaults(handler=cmd_multistart)
 
     plot.register(sub)
 

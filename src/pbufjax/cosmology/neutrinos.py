@@ -139,6 +139,11 @@ class Split(NamedTuple):
     y0: jnp.ndarray  #: :math:`m/(k_B T_{\\rm eff})` of one massive state today
 
 
+#: Parameters whose concrete value 0 is the static massless branch (CAMB's ``num_massive = 0``):
+#: :func:`split` then builds no Fermi-Dirac term, and a fit keeps such an override a constant.
+MASSLESS_SWITCHES = ("mnu", "num_massive_neutrinos")
+
+
 def _concrete_zero(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and float(v) == 0.0
 
@@ -148,7 +153,7 @@ def split(p: Mapping) -> Split:
 
     A dict without ``mnu`` or ``num_massive_neutrinos`` uses the defaults (0 eV, 1).
     """
-    mnu_raw = p.get("mnu", 0.0)
+    mnu_raw = p.get("mnu", 0.0)  # the two MASSLESS_SWITCHES
     n_raw = p.get("num_massive_neutrinos", 1)
     neff_raw = p.get("Neff", constants.NEFF_DEFAULT)
     if _concrete_zero(mnu_raw) or _concrete_zero(n_raw):
@@ -184,6 +189,6 @@ def omega_nu_today(s: Split, omega_gamma):
     return s.g * constants.NEUTRINO_FACTOR * omega_gamma * density_ratio(s.y0)
 
 
-__all__ = ["K_B_EV", "MAX_MASSIVE", "STANDARD_NEFF", "Split", "T_NU_OVER_T_CMB", "density_ratio", "massive_term",
-           "omega_nu_today", "split", "table"]
+__all__ = ["K_B_EV", "MASSLESS_SWITCHES", "MAX_MASSIVE", "STANDARD_NEFF", "Split", "T_NU_OVER_T_CMB", "density_ratio",
+           "is_constant", "massive_term", "omega_nu_today", "split", "table"]
 

@@ -13,6 +13,28 @@ import numpy as np
 from .transforms import to_t
 
 
+def value_gradient_hessian(f):
+    """``g(x) -> (f(x), ∇f(x), ∇²f(x))`` of a scalar JAX function, from one forward-over-forward
+    pass (the value and gradient are the pass's lower orders, kept as auxiliary outputs;
+    the Hessian is symmetrized). For the few parameters of a fit it compiles faster than
+    forward-over-reverse; traceable, so it serves compiled solvers and reports alike."""
+    import jax
+
+    def value(x):
+        v = f(x)
+        return v, v
+
+    def gradient(x):
+        g, v = jax.jacfwd(value, has_aux=True)(x)
+        return g, (g, v)
+
+    def vgh(x):
+        h, (g, v) = jax.jacfwd(gradient, has_aux=True)(x)
+        return v, g, 0.5 * (h + h.T)
+
+    return vgh
+
+
 def unit_hessian_to_physical(hess_unit, grad_unit, x, lower, upper, log_mask) -> np.ndarray:
     r"""Hessian of χ² in physical parameters from the unit-box one (exact chain rule).
 
@@ -46,4 +68,4 @@ def physical_hessian_to_unit(hess_phys, grad_phys, x, lower, upper, log_mask) ->
 
 
 
-__all__ = ["physical_hessian_to_unit", "unit_hessian_to_physical"]
+__all__ = ["physical_hessian_to_unit", "unit_hessian_to_physical", "value_gradient_hessian"]

@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from ..cosmology.neutrinos import MASSLESS_SWITCHES
 from ..cosmology.validity import valid_range
 from ..runtime import register_cache
 from .criteria import BAD_CHI2
+from .hessians import value_gradient_hessian
 from .names import (
     canonical_datasets,
     check_bound_pair,
@@ -85,10 +87,6 @@ def data_folders(data_dir=None) -> tuple[str, ...]:
             folders.append(str(shipped))
         hit = _FOLDERS[key] = tuple(dict.fromkeys(folders))
     return hit
-
-
-#: Parameters whose override 0 selects the massless-neutrino branch at compile time.
-MASSLESS_SWITCHES = ("mnu", "num_massive_neutrinos")
 
 
 def stored_program_key(model: str, lik, ckey) -> list | None:
@@ -263,7 +261,7 @@ class FitProblem:
         # A massless-neutrino override (mnu = 0 or num_massive_neutrinos = 0, CAMB's massless
         # branch) is the exception: a compile-time constant, so the program has no
         # Fermi-Dirac terms at all (a fit with massive neutrinos compiles its own program).
-        massless = tuple(sorted((k, 0.0) for k in MASSLESS_SWITCHES
+        massless = tuple(sorted((k, 0.0) for k in MASSLESS_SWITCHES  # neutrinos.split's static branch
                                 if k in overrides and k not in free and float(base_num.get(k, 1.0)) == 0.0))
         traced = list(free) + sorted(k for k in set(overrides) | set(nuis_values)
                                      if k in base_num and k not in free and k not in dict(massless))
@@ -305,6 +303,7 @@ class FitProblem:
         self.compiled = compiled
         self._device_args = None
         self._valid_fn = None
+        self._single_objective: Objective | None = None  # the last objective of fit_in_one_program
 
     # -- evaluation ----------------------------------------------------------
 
@@ -356,19 +355,12 @@ class FitProblem:
 
             chi2, body, nfree = self.compiled.chi2, self._report_body(False, zs), self.n_free
             mask = np.asarray(self.log_mask, bool)
-            eye = np.eye(nfree)
 
             def run(u, lo, hi, aux):
                 x = from_unit(u, lo, hi, mask, jnp)
                 full = full_vector(x, aux, nfree)
-
-                def forward_gradient(th):  # value and gradient by forward mode, kept as aux
-                    v, g = jax.vmap(lambda t: jax.jvp(lambda y: chi2(y, full), (th,), (t,)),
-                                    out_axes=(None, 0))(eye)
-                    return g, (v, g)
-
                 # one forward-over-forward pass: the Hessian, with the value and gradient on the way
-                hess, (v, gx) = jax.jacfwd(forward_gradient, has_aux=True)(x)
+                v, gx, hess = value_gradient_hessian(lambda y: chi2(y, full))(x)
                 gu = jax.jacfwd(lambda w: from_unit(w, lo, hi, mask, jnp))(u).T @ gx
                 rep = body(x, full)
                 rep["hessian"] = hess
@@ -426,7 +418,7 @@ class FitProblem:
         """
         x = np.asarray(theta, np.float64).reshape(self.n_free)
         zs = tuple(float(z) for z in redshifts)
-        obj = getattr(self, "_single_objective", None)
+        obj = self._single_objective
         if obj is not None and _SINGLE_PROGRAM.get() == zs and self.n_free:
             # inside single_program: the point's outputs from the one compiled call (the
             # solver's last evaluation when it is this point, else one more call)
@@ -456,7 +448,6 @@ class FitProblem:
 
     def _report_body(self, want_h: bool, zs: tuple) -> Callable:
         """The pure ``(x, aux) -> outputs`` of :meth:`report` (``aux``: the full traced vector)."""
-        import jax
         import jax.numpy as jnp
 
         from ..cosmology import hubble
@@ -473,7 +464,7 @@ class FitProblem:
                    "r_drag": d["r_drag"], "H": hubble(np.asarray(zs, np.float64), q),
                    "Onu0": jnp.asarray(densities(q).omega_nu, jnp.float64)}
             if want_h:
-                out["hessian"] = jax.jacfwd(jax.jacfwd(chi2))(x, aux)
+                out["hessian"] = value_gradient_hessian(lambda y: chi2(y, aux))(x)[2]
             return out
 
         return rep

@@ -29,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..criteria import BAD_CHI2, PGTOL
+from ..hessians import value_gradient_hessian
 from ..result import STATUS_FAILED, STATUS_MAX_ITER, STATUS_SUCCESS, SolverResult, Status
 from ..transforms import unit_bounds, from_unit, to_unit
 from .spec import SolverSpec, register_solver
@@ -117,19 +118,8 @@ def fit_newton(
         v = chi2(to_x(u))
         return jnp.where(jnp.isfinite(v), v, BAD_CHI2)
 
-    # value, gradient and Hessian in forward mode (forward-over-forward: for the few
-    # parameters of these fits it compiles faster than forward-over-reverse)
-    def fa(u):
-        v = f(u)
-        return v, v
-
-    def ga(u):
-        g, v = jax.jacfwd(fa, has_aux=True)(u)
-        return g, (g, v)
-
-    def fgh_exact(u):
-        h, (g, v) = jax.jacfwd(ga, has_aux=True)(u)
-        return v, g, 0.5 * (h + h.T)
+    # value, gradient and Hessian in forward mode (forward-over-forward)
+    fgh_exact = value_gradient_hessian(f)
 
     def wres_aux(u):
         w, ok = residuals(to_x(u))
